@@ -1,0 +1,28 @@
+// Package events owns coldmove's event vocabulary: the CloudEvent type names,
+// the subjects they travel on, one payload struct per type with a Validate
+// method that reports every problem at once, constructors for the outcome
+// events, the closed sets of reason codes, and the one decoder that turns a
+// CloudEvent — structured JSON, binary mode (NATS or HTTP headers plus a
+// body), or an sdk-go [event.Event] — into a typed placement request or a
+// specific error.
+//
+// The package never logs and never does I/O: it converts between bytes,
+// headers and values, and the bus and the functions move them.
+//
+// # Events
+//
+// Every type lives under dev.coldmove.placement. A [TypeRequested] event asks
+// for a server to be moved to a target; the five outcome types answer it:
+// [TypeAccepted] (the migration was submitted and has a job id),
+// [TypeRejected] (nothing was submitted, with a [RejectReason]),
+// [TypeCompleted], [TypeFailed] (with a [FailReason]) and [TypeTimedOut].
+// An outcome copies the request's correlation ([Correlation]) and trace
+// context, and its CloudEvent id is derived from the job id, or the request
+// key when there is no job, and the outcome type ([OutcomeID]): publishing
+// the same outcome twice yields the same id, which JetStream deduplicates.
+//
+// The JSON Schemas of every payload are embedded ([Schemas]) and listed with
+// their channels in the AsyncAPI 3.0 document asyncapi.yaml.
+//
+// [event.Event]: https://pkg.go.dev/github.com/cloudevents/sdk-go/v2/event#Event
+package events

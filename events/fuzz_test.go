@@ -1,0 +1,73 @@
+package events_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coldmove/coldmove/events"
+)
+
+// FuzzDecodeMessage feeds the decoder arbitrary bodies, in structured mode
+// and (when binary is set) as binary-mode data under fixed ce-* headers. It
+// must never panic; every failure must be a *DecodeError of one documented
+// kind with a valid reason; every success must be a valid request whose
+// outcomes can be built.
+func FuzzDecodeMessage(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, false, "")
+	}
+	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true}}`), true, "")
+	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"`+events.TypeRequested+`","data_base64":"e30="}`), false, "x")
+	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"t","ext":true,"n":12,"data":null}`), false, "")
+	kinds := []error{events.ErrNotCloudEvent, events.ErrSpecVersion, events.ErrInvalidEvent,
+		events.ErrUnsupportedType, events.ErrInvalidPayload, events.ErrDataTooLarge}
+	f.Fuzz(func(t *testing.T, body []byte, binary bool, header string) {
+		var h map[string][]string
+		if binary {
+			h = map[string][]string{
+				"ce-specversion": {"1.0"}, "ce-id": {"fz"}, "ce-source": {"/fuzz"},
+				"ce-type": {events.TypeRequested}, "content-type": {"application/json"},
+			}
+			if header != "" {
+				h["ce-"+strings.ToLower(header)] = []string{header}
+			}
+		}
+		p, err := events.DecodeMessage(h, body, now)
+		if err != nil {
+			var de *events.DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v (%T) is not a *DecodeError", err, err)
+			}
+			known := false
+			for _, k := range kinds {
+				known = known || errors.Is(err, k)
+			}
+			if !known || !de.Reason.Valid() || err.Error() == "" {
+				t.Fatalf("unspecific error %q (reason %q)", err, de.Reason)
+			}
+			if (de.Kind == events.ErrInvalidEvent || de.Kind == events.ErrInvalidPayload) && len(de.Problems) == 0 {
+				t.Fatalf("%v without field problems", err)
+			}
+			if _, err := events.NewRejected(de.Origin, de.Rejection(), now); err != nil {
+				t.Fatalf("cannot reject %q: %v", body, err)
+			}
+			return
+		}
+		if err := p.ValidateAt(now); err != nil {
+			t.Fatalf("decoded request does not validate: %v", err)
+		}
+		o := p.Origin()
+		o.ProjectID = projectID
+		if _, err := events.NewAccepted(o, "job", now.Add(1), now); err != nil {
+			t.Fatalf("cannot accept decoded request: %v", err)
+		}
+	})
+}

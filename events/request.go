@@ -1,0 +1,140 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
+
+// Request is the data of a [TypeRequested] event: move ServerID to Target.
+type Request struct {
+	// ServerID is the ECS server (a UUID) to move. Required.
+	ServerID string `json:"server_id"`
+	// Target is where to move it. Required and explicit.
+	Target *Target `json:"target"`
+	// ProjectID is the project (32 hex characters) owning the server; empty
+	// means the configured default.
+	ProjectID string `json:"project_id,omitempty"`
+	// Region is the region (for example cn-north-4); empty means the
+	// configured default.
+	Region string `json:"region,omitempty"`
+	// Deadline is when tracking gives up with [TypeTimedOut]; nil means now
+	// plus the configured migration timeout.
+	Deadline *time.Time `json:"deadline,omitempty"`
+}
+
+// Validate reports every problem with the request at once, as a
+// *[ValidationError], judging the deadline against the current time.
+func (r *Request) Validate() error { return r.ValidateAt(time.Now()) }
+
+// ValidateAt is [Request.Validate] with the deadline judged against now.
+func (r *Request) ValidateAt(now time.Time) error {
+	var ps problems
+	r.check(&ps, now)
+	return ps.err()
+}
+
+func (r *Request) check(ps *problems, now time.Time) {
+	switch {
+	case r.ServerID == "":
+		ps.add("server_id", "is required")
+	case !IsUUID(r.ServerID):
+		ps.add("server_id", "must be a UUID")
+	}
+	r.Target.check(ps, "target")
+	if r.ProjectID != "" && !IsProjectID(r.ProjectID) {
+		ps.add("project_id", "must be 32 hexadecimal characters")
+	}
+	if r.Region != "" && !IsRegion(r.Region) {
+		ps.add("region", "must look like xx-yyyy-N, for example cn-north-4")
+	}
+	if r.Deadline != nil && !r.Deadline.After(now) {
+		ps.add("deadline", "must be in the future")
+	}
+}
+
+// parseRequest reads a request payload, reporting every problem at once:
+// problems of shape (a number where a string belongs, a null target) and
+// of value (not a UUID, a past deadline). A field with a problem of shape is
+// not judged again for its value. Unknown fields are ignored.
+func parseRequest(data []byte, now time.Time) (Request, error) {
+	var shape problems
+	var r Request
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		shape.add("data", "is required: a JSON object with server_id and target")
+		return r, shape.err()
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
+		shape.add("data", "must be a JSON object")
+		return r, shape.err()
+	}
+	r.ServerID = stringField(&shape, fields, "server_id")
+	r.ProjectID = stringField(&shape, fields, "project_id")
+	r.Region = stringField(&shape, fields, "region")
+	if raw, ok := fields["deadline"]; ok && !isNull(raw) {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			shape.add("deadline", "must be an RFC 3339 time string")
+		} else if t, err := time.Parse(time.RFC3339Nano, s); err != nil {
+			shape.add("deadline", "must be an RFC 3339 time, for example 2026-01-02T15:04:05Z")
+		} else {
+			r.Deadline = &t
+		}
+	}
+	if raw, ok := fields["target"]; ok {
+		if isNull(raw) {
+			shape.add("target", `must not be null: give {"dedicated_host_id": "<uuid>"} or {"public_pool": true}`)
+		} else {
+			r.Target = parseTarget(&shape, raw)
+		}
+	}
+	var value problems
+	r.check(&value, now)
+	for _, p := range value {
+		if !shape.covers(p.Field) {
+			shape = append(shape, p)
+		}
+	}
+	return r, shape.err()
+}
+
+// parseTarget reads a target object, recording problems of shape.
+func parseTarget(ps *problems, raw json.RawMessage) *Target {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		ps.add("target", "must be a JSON object")
+		return nil
+	}
+	var t Target
+	if v, present := fields["dedicated_host_id"]; present && !isNull(v) {
+		if json.Unmarshal(v, &t.DedicatedHostID) != nil {
+			ps.add("target.dedicated_host_id", "must be a string (a UUID)")
+		} else if t.DedicatedHostID == "" {
+			ps.add("target.dedicated_host_id", "must be a UUID, not empty")
+		}
+	}
+	if v, present := fields["public_pool"]; present && !isNull(v) {
+		if json.Unmarshal(v, &t.PublicPool) != nil {
+			ps.add("target.public_pool", "must be the boolean true")
+		} else if !t.PublicPool {
+			ps.add("target.public_pool", "must be true when given; to name a host use dedicated_host_id")
+		}
+	}
+	return &t
+}
+
+func stringField(ps *problems, fields map[string]json.RawMessage, name string) string {
+	raw, ok := fields[name]
+	if !ok || isNull(raw) {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		ps.add(name, "must be a string")
+	}
+	return s
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
