@@ -1,0 +1,102 @@
+package ecsclient
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// MaxBatchServers is the most servers one batch action accepts.
+const MaxBatchServers = 1000
+
+type serverRef struct {
+	ID string `json:"id"`
+}
+
+type stopRequest struct {
+	Stop struct {
+		Type    string      `json:"type"`
+		Servers []serverRef `json:"servers"`
+	} `json:"os-stop"`
+}
+
+type startRequest struct {
+	Start struct {
+		Servers []serverRef `json:"servers"`
+	} `json:"os-start"`
+}
+
+// BatchStopServers stops servers and returns the job id. A soft stop asks
+// the guest OS to shut down; hard forces it off. Retries and
+// [ErrOutcomeUnknown] follow the same rules as [Client.MigrateServer].
+//
+// API: POST /v1/{project_id}/cloudservers/action with {"os-stop": …}
+func (c *Client) BatchStopServers(ctx context.Context, projectID string, serverIDs []string, hard bool) (jobID string, err error) {
+	refs, err := batchRefs(projectID, serverIDs)
+	if err != nil {
+		return "", fmt.Errorf("ecsclient: stop servers: %w", err)
+	}
+	var body stopRequest
+	body.Stop.Type = "SOFT"
+	if hard {
+		body.Stop.Type = "HARD"
+	}
+	body.Stop.Servers = refs
+	id, err := c.submitJob(ctx, projectID, apiPath("v1", projectID, "cloudservers", "action"), body)
+	if err != nil {
+		return "", fmt.Errorf("ecsclient: stop servers %s: %w", describeBatch(serverIDs), err)
+	}
+	return id, nil
+}
+
+// BatchStartServers starts servers and returns the job id. Retries and
+// [ErrOutcomeUnknown] follow the same rules as [Client.MigrateServer].
+//
+// API: POST /v1/{project_id}/cloudservers/action with {"os-start": …}
+func (c *Client) BatchStartServers(ctx context.Context, projectID string, serverIDs []string) (jobID string, err error) {
+	refs, err := batchRefs(projectID, serverIDs)
+	if err != nil {
+		return "", fmt.Errorf("ecsclient: start servers: %w", err)
+	}
+	var body startRequest
+	body.Start.Servers = refs
+	id, err := c.submitJob(ctx, projectID, apiPath("v1", projectID, "cloudservers", "action"), body)
+	if err != nil {
+		return "", fmt.Errorf("ecsclient: start servers %s: %w", describeBatch(serverIDs), err)
+	}
+	return id, nil
+}
+
+// batchRefs validates the project and 1 to MaxBatchServers distinct server
+// ids.
+func batchRefs(projectID string, ids []string) ([]serverRef, error) {
+	if err := ValidateProjectID(projectID); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 || len(ids) > MaxBatchServers {
+		return nil, fmt.Errorf("%w: %d server ids, want 1 to %d", ErrInvalidID, len(ids), MaxBatchServers)
+	}
+	seen := make(map[string]bool, len(ids))
+	refs := make([]serverRef, 0, len(ids))
+	for _, id := range ids {
+		if err := ValidateServerID(id); err != nil {
+			return nil, err
+		}
+		key := strings.ToLower(id)
+		if seen[key] {
+			return nil, fmt.Errorf("%w: server id %q listed twice", ErrInvalidID, id)
+		}
+		seen[key] = true
+		refs = append(refs, serverRef{ID: id})
+	}
+	return refs, nil
+}
+
+// describeBatch names the servers in an error: the id itself for one, a
+// count and the first id for more.
+func describeBatch(ids []string) string {
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return fmt.Sprintf("%s and %d more", ids[0], len(ids)-1)
+}

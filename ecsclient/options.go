@@ -1,0 +1,169 @@
+package ecsclient
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Option configures a [Client] in [New]. An option that gets a bad value
+// makes New fail with an error naming the problem.
+type Option func(*settings) error
+
+// settings collects the options before New checks them together.
+type settings struct {
+	region    string
+	endpoint  string
+	creds     *Credentials
+	token     *string
+	hc        *http.Client
+	retry     *RetryPolicy
+	userAgent string
+}
+
+// WithRegion sets the endpoint to https://ecs.{region}.myhuaweicloud.com,
+// e.g. for "cn-north-4". [WithEndpoint] wins over it.
+func WithRegion(region string) Option {
+	return func(s *settings) error {
+		if !validRegion(region) {
+			return fmt.Errorf("region %q: want lower-case letters, digits and single hyphens, like cn-north-4", clip(region))
+		}
+		s.region = region
+		return nil
+	}
+}
+
+// WithEndpoint sets an explicit endpoint: the simulator, a proxy, or another
+// cloud of the same API family. It may carry a path prefix, which every
+// request keeps. It must be https, except on a loopback host (127.0.0.1,
+// ::1, localhost), and must not carry user info, a query or a fragment.
+func WithEndpoint(rawURL string) Option {
+	return func(s *settings) error {
+		if _, err := parseEndpoint(rawURL); err != nil {
+			return err
+		}
+		s.endpoint = rawURL
+		return nil
+	}
+}
+
+// WithCredentials makes the client sign requests with AK/SK
+// (SDK-HMAC-SHA256); see [Signer].
+func WithCredentials(c Credentials) Option {
+	return func(s *settings) error {
+		if !c.Valid() {
+			return errors.New("credentials: access key and secret key are both required")
+		}
+		s.creds = &c
+		return nil
+	}
+}
+
+// WithToken makes the client send an IAM token as X-Auth-Token instead of
+// signing; see [TokenAuth].
+func WithToken(token string) Option {
+	return func(s *settings) error {
+		if token == "" {
+			return errors.New("token: empty")
+		}
+		s.token = &token
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client whose Transport carries the requests
+// and whose Timeout bounds each attempt. The client is not modified: New
+// wraps hc.Transport with the signer in a client of its own, which follows
+// no redirects and keeps no cookies. The default has a 30 s timeout and
+// [http.DefaultTransport].
+func WithHTTPClient(hc *http.Client) Option {
+	return func(s *settings) error {
+		if hc == nil {
+			return errors.New("http client: nil")
+		}
+		s.hc = hc
+		return nil
+	}
+}
+
+// WithRetryPolicy replaces [DefaultRetryPolicy].
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(s *settings) error {
+		if err := p.validate(); err != nil {
+			return err
+		}
+		s.retry = &p
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header (signed with the request).
+func WithUserAgent(ua string) Option {
+	return func(s *settings) error {
+		if ua == "" || strings.ContainsAny(ua, "\r\n") {
+			return errors.New("user agent: empty or contains a line break")
+		}
+		s.userAgent = ua
+		return nil
+	}
+}
+
+// parseEndpoint checks an endpoint URL and returns it with a trailing slash,
+// so relative API paths resolve beneath any path prefix.
+func parseEndpoint(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("endpoint: %w", err)
+	}
+	switch {
+	case u.Scheme != "https" && u.Scheme != "http":
+		return nil, fmt.Errorf("endpoint %q: scheme must be https (or http on loopback)", clip(u.Redacted()))
+	case u.Host == "" || u.Opaque != "":
+		return nil, fmt.Errorf("endpoint %q: no host", clip(u.Redacted()))
+	case u.User != nil:
+		return nil, errors.New("endpoint: must not contain user info")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return nil, fmt.Errorf("endpoint %q: must not have a query or fragment", clip(u.Redacted()))
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return nil, fmt.Errorf("endpoint %q: plain http is allowed only on loopback; use https", clip(u.Redacted()))
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func validRegion(r string) bool {
+	if len(r) < 2 || len(r) > 32 || r[0] < 'a' || r[0] > 'z' || strings.HasSuffix(r, "-") || strings.Contains(r, "--") {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens text quoted in an error.
+func clip(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
+}

@@ -1,0 +1,131 @@
+package ecsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Server holds the fields of an ECS server that a migration pre-flight
+// needs, as [Client.ShowServer] reports them.
+type Server struct {
+	ID   string
+	Name string
+	// Status is the API status, e.g. ACTIVE, SHUTOFF, RESIZE (a cold
+	// migration in progress), VERIFY_RESIZE, ERROR.
+	Status string
+	// VMState is OS-EXT-STS:vm_state, lower case: active, stopped, resized…
+	VMState string
+	// TaskState is OS-EXT-STS:task_state: "" when the API sends null (the
+	// server is idle), else e.g. powering-off, resize_prep, resize_migrating.
+	TaskState string
+	// PowerState is OS-EXT-STS:power_state: 0 no state, 1 running, 4 shut down.
+	PowerState int
+	// ChargingMode is metadata.charging_mode: "0" pay-per-use, "1" prepaid
+	// (yearly/monthly), "2" spot; "" when absent.
+	ChargingMode string
+	Locked       bool
+	// DedicatedHostID is the first of os:scheduler_hints.dedicated_host_id
+	// (an array on the wire); "" when the server is not on a dedicated host.
+	DedicatedHostID string
+	FlavorID        string
+	// VCPUs and RAMMB come from the flavor, where the API sends them as
+	// strings.
+	VCPUs int
+	RAMMB int
+}
+
+// PayPerUse reports whether the server is billed pay-per-use (charging mode
+// "0"), the only billing mode cold migration to a dedicated host accepts.
+// An absent charging mode is not read as pay-per-use.
+func (s *Server) PayPerUse() bool { return s.ChargingMode == "0" }
+
+// Stopped reports whether the server is shut off and idle: status SHUTOFF
+// with no task in progress.
+func (s *Server) Stopped() bool { return s.Status == "SHUTOFF" && s.TaskState == "" }
+
+// OnDedicatedHost reports whether the server is placed on a dedicated host.
+func (s *Server) OnDedicatedHost() bool { return s.DedicatedHostID != "" }
+
+// ShowServer returns the server's status, billing, lock and placement. A
+// server that does not exist gives an error matching [ErrServerNotFound]
+// (codes Ecs.0114 and Ecs.0614, or HTTP 404 from the ECS service).
+//
+// API: GET /v1/{project_id}/cloudservers/{server_id}
+func (c *Client) ShowServer(ctx context.Context, projectID, serverID string) (*Server, error) {
+	if err := firstErr(ValidateProjectID(projectID), ValidateServerID(serverID)); err != nil {
+		return nil, fmt.Errorf("ecsclient: show server: %w", err)
+	}
+	var raw serverJSON
+	rq := &call{method: http.MethodGet, path: apiPath("v1", projectID, "cloudservers", serverID), project: projectID, safe: true}
+	if err := c.do(ctx, rq, &raw); err != nil {
+		return nil, fmt.Errorf("ecsclient: show server %s: %w", serverID, notFoundAs(err, ErrServerNotFound))
+	}
+	s, err := raw.server(serverID)
+	if err != nil {
+		return nil, fmt.Errorf("ecsclient: show server %s: %w", serverID, err)
+	}
+	return s, nil
+}
+
+// notFoundAs adds sentinel to err when the ECS service answered 404 and
+// err does not match it already.
+func notFoundAs(err, sentinel error) error {
+	if serviceNotFound(err) && !errors.Is(err, sentinel) {
+		return fmt.Errorf("%w: %w", sentinel, err)
+	}
+	return err
+}
+
+type serverJSON struct {
+	Server *struct {
+		ID         looseString `json:"id"`
+		Name       looseString `json:"name"`
+		Status     looseString `json:"status"`
+		VMState    looseString `json:"OS-EXT-STS:vm_state"`
+		TaskState  looseString `json:"OS-EXT-STS:task_state"`
+		PowerState looseInt    `json:"OS-EXT-STS:power_state"`
+		Locked     looseBool   `json:"locked"`
+		Metadata   struct {
+			ChargingMode looseString `json:"charging_mode"`
+		} `json:"metadata"`
+		SchedulerHints struct {
+			DedicatedHostID looseStrings `json:"dedicated_host_id"`
+		} `json:"os:scheduler_hints"`
+		Flavor struct {
+			ID    looseString `json:"id"`
+			VCPUs looseInt    `json:"vcpus"`
+			RAM   looseInt    `json:"ram"`
+		} `json:"flavor"`
+	} `json:"server"`
+}
+
+// server converts the wire form, refusing an answer about no server or
+// about another one.
+func (r *serverJSON) server(requestedID string) (*Server, error) {
+	w := r.Server
+	switch {
+	case w == nil || w.ID == "":
+		return nil, errors.New("response has no server")
+	case !strings.EqualFold(string(w.ID), requestedID):
+		return nil, fmt.Errorf("response describes server %q", clip(string(w.ID)))
+	case w.Status == "":
+		return nil, errors.New("response has no server status")
+	}
+	return &Server{
+		ID:              string(w.ID),
+		Name:            string(w.Name),
+		Status:          string(w.Status),
+		VMState:         string(w.VMState),
+		TaskState:       string(w.TaskState),
+		PowerState:      int(w.PowerState),
+		ChargingMode:    string(w.Metadata.ChargingMode),
+		Locked:          bool(w.Locked),
+		DedicatedHostID: w.SchedulerHints.DedicatedHostID.first(),
+		FlavorID:        string(w.Flavor.ID),
+		VCPUs:           int(w.Flavor.VCPUs),
+		RAMMB:           int(w.Flavor.RAM),
+	}, nil
+}
