@@ -1,0 +1,61 @@
+// Package ledger keeps coldmove's outstanding work in a NATS JetStream
+// key-value bucket (coldmove_ledger by default): request claims, server
+// locks and job records, each a typed JSON record changed only by
+// compare-and-set on its revision.
+//
+// # Records
+//
+// A request claim (key req.<hash>, see [RequestKey]) makes sure that one
+// placement request, identified by its CloudEvent source and id, leads to at
+// most one migrate call. [Ledger.ClaimRequest] creates it only if it is
+// absent; it then moves claimed → submitting → submitted (job id) →
+// finished (the outcome CloudEvent, kept so that a duplicate request can be
+// answered by re-publishing exactly the same event). A claim left in
+// progress for longer than [Config.ClaimStaleAfter] can be taken over, and
+// [ClaimResult.MayHaveSubmitted] tells the new owner whether the previous
+// owner may already have called the API.
+//
+// A server lock (key lock.<server_id>, see [Ledger.AcquireLock]) names the
+// request that holds the server, so two requests cannot migrate one server
+// at once. A lock whose holder is finished and has no job left (a crash
+// between removing a job and releasing its lock) is taken over.
+//
+// A job record (key job.<job_id>, see [Job]) carries everything the poll
+// function needs to follow an asynchronous ECS job to its outcome: the
+// request's correlation, project, region, server, target, trace context,
+// deadline, poll attempts, next poll time and a lease. Pollers find the due
+// records with [Ledger.ListDue], lease one by revision with [Ledger.Lease]
+// (a lost race is [ErrLeaseLost]), then [Ledger.Reschedule] it or, once its
+// outcome event was acknowledged by JetStream, [Ledger.Remove] it together
+// with its server lock.
+//
+// # How due-ness is found, and what it costs
+//
+// Every write of a job record carries its due time (the later of the next
+// poll time and the lease expiry, in Unix milliseconds) in a message header,
+// Coldmove-Due-At, on the same message as the record, so the two can never
+// disagree. [Ledger.Scan] reads only those headers: it creates one
+// ephemeral consumer on the bucket's stream filtered to job.>, delivering
+// the last message per key with headers only, fetches its messages in
+// batches of 1,000 without waiting, and deletes the consumer. Listing n job
+// records therefore costs three JetStream API calls plus n/1,000 pull
+// requests that carry about 150 bytes per record, never a value; only the
+// due records are then read, one direct get each, when they are leased.
+// Records other than jobs (claims, locks) are not scanned at all. The
+// benchmarks in this package measure the scan over 10,000 records.
+//
+// Removed records are deleted with a revision-checked delete marker and the
+// marker is then purged, so finished jobs leave nothing behind to scan.
+//
+// Job writes publish to the bucket's subject ($KV.<bucket>.<key>) directly,
+// with the same expected-last-subject-sequence check the key-value API uses
+// for updates, because that API cannot attach headers; reads use the
+// key-value API. The bucket must therefore be reached without a JetStream
+// domain or API prefix.
+//
+// Times come from the clock given with [WithClock], so tests control
+// staleness, leases and due times. Claim staleness compares the record's
+// own update time with that clock: keep the clocks of migrate instances
+// roughly in sync, and keep ClaimStaleAfter well above the longest migrate
+// invocation.
+package ledger

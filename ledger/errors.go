@@ -1,0 +1,57 @@
+package ledger
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrConflict reports that a record changed since it was read: another
+	// owner won the compare-and-set. It is an expected outcome of
+	// concurrency, not a failure of the ledger.
+	ErrConflict = errors.New("ledger: record changed concurrently")
+
+	// ErrLeaseLost reports that a job record could not be leased, or a
+	// leased record no longer belongs to the caller, because another poller
+	// changed or removed it. It matches [ErrConflict] too.
+	ErrLeaseLost = fmt.Errorf("%w: job lease lost", ErrConflict)
+
+	// ErrNotDue reports an attempt to lease a job record whose next poll
+	// time or current lease lies in the future.
+	ErrNotDue = errors.New("ledger: job not due")
+
+	// ErrNotFound reports that a record does not exist.
+	ErrNotFound = errors.New("ledger: record not found")
+
+	// ErrLocked reports that a server is locked by another request; the
+	// error is a [*LockedError] naming the holder.
+	ErrLocked = errors.New("ledger: server locked by another request")
+
+	// ErrInvalidID reports an identifier that cannot be used in a key.
+	ErrInvalidID = errors.New("ledger: invalid identifier")
+
+	// ErrInvalidTransition reports a claim state change the state machine
+	// does not allow, such as releasing a claim whose migrate call may
+	// already have been sent.
+	ErrInvalidTransition = errors.New("ledger: invalid claim transition")
+
+	// ErrLockLeft reports that a job was removed but its server lock could
+	// not be released; [Ledger.AcquireLock] recovers such a lock later.
+	ErrLockLeft = errors.New("ledger: server lock left behind")
+)
+
+// LockedError is returned by [Ledger.AcquireLock] when another request
+// holds the server. It matches [ErrLocked].
+type LockedError struct {
+	// Holder is the lock as stored.
+	Holder Lock
+}
+
+// Error describes the holder.
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("ledger: server %s is locked by request %s from %s since %s",
+		e.Holder.ServerID, e.Holder.RequestID, e.Holder.Source, e.Holder.Acquired.Format("2006-01-02T15:04:05Z07:00"))
+}
+
+// Is reports whether target is [ErrLocked].
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }

@@ -1,0 +1,155 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config names the bucket and sets the ledger's policies. Its envconfig
+// tags let a function embed it in its own configuration.
+type Config struct {
+	// Bucket is the key-value bucket name.
+	Bucket string `envconfig:"COLDMOVE_LEDGER_BUCKET" default:"coldmove_ledger" desc:"JetStream key-value bucket holding claims, locks and jobs"`
+	// Replicas is the bucket's replication factor when the ledger creates
+	// it (1 on a single server, 3 in a production cluster).
+	Replicas int `envconfig:"COLDMOVE_LEDGER_REPLICAS" default:"1" desc:"replicas of the ledger bucket when it is created"`
+	// History is how many revisions per key the bucket keeps when the
+	// ledger creates it (1 to 64).
+	History int `envconfig:"COLDMOVE_LEDGER_HISTORY" default:"1" desc:"revisions per key the ledger bucket keeps when it is created"`
+	// ClaimStaleAfter is how long a claim may stay in progress without an
+	// update before another owner may take it over. Keep it well above the
+	// longest migrate invocation.
+	ClaimStaleAfter time.Duration `envconfig:"COLDMOVE_CLAIM_STALE_AFTER" default:"15m" desc:"age after which an in-progress request claim may be taken over"`
+}
+
+// DefaultConfig returns the configuration envconfig yields with no
+// variables set.
+func DefaultConfig() Config {
+	return Config{Bucket: "coldmove_ledger", Replicas: 1, History: 1, ClaimStaleAfter: 15 * time.Minute}
+}
+
+// Validate reports every problem with the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Bucket == "" {
+		errs = append(errs, errors.New("ledger: bucket name is empty"))
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("ledger: replicas %d out of range 1-5", c.Replicas))
+	}
+	if c.History < 1 || c.History > 64 {
+		errs = append(errs, fmt.Errorf("ledger: history %d out of range 1-64", c.History))
+	}
+	if c.ClaimStaleAfter <= 0 {
+		errs = append(errs, fmt.Errorf("ledger: claim stale time %s must be positive", c.ClaimStaleAfter))
+	}
+	return errors.Join(errs...)
+}
+
+// Option adjusts a [Ledger] at [Open].
+type Option func(*Ledger)
+
+// WithClock sets the ledger's clock; tests use it to control staleness,
+// leases and due times. The default is [time.Now].
+func WithClock(now func() time.Time) Option {
+	return func(l *Ledger) { l.now = now }
+}
+
+// WithOwner sets the owner id written into claims, locks and leases. It
+// must be unique per process; the default combines the host name, the
+// process id and random bytes.
+func WithOwner(owner string) Option {
+	return func(l *Ledger) { l.owner = owner }
+}
+
+// Ledger reads and changes the records of one bucket. It is safe for
+// concurrent use.
+type Ledger struct {
+	cfg    Config
+	js     jetstream.JetStream
+	kv     jetstream.KeyValue
+	stream jetstream.Stream
+	subj   string // "$KV.<bucket>."
+	now    func() time.Time
+	owner  string
+}
+
+// Open binds the ledger to its bucket, creating the bucket (file storage,
+// the configured replicas and history) when it does not exist. An existing
+// bucket is used as it is.
+func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Option) (*Ledger, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	l := &Ledger{cfg: cfg, js: js, now: time.Now, subj: "$KV." + cfg.Bucket + "."}
+	for _, o := range opts {
+		o(l)
+	}
+	if l.owner == "" {
+		l.owner = defaultOwner()
+	}
+	kv, err := bindBucket(ctx, js, cfg)
+	if err != nil {
+		return nil, err
+	}
+	l.kv = kv
+	stream, err := js.Stream(ctx, "KV_"+cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: bucket %s stream: %w", cfg.Bucket, err)
+	}
+	l.stream = stream
+	return l, nil
+}
+
+func bindBucket(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if err == nil {
+		return kv, nil
+	}
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("ledger: open bucket %s: %w", cfg.Bucket, err)
+	}
+	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      cfg.Bucket,
+		Description: "coldmove ledger: request claims, server locks, job records",
+		History:     uint8(cfg.History),
+		Storage:     jetstream.FileStorage,
+		Replicas:    cfg.Replicas,
+	})
+	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		// Another process created it first, perhaps with other settings.
+		kv, err = js.KeyValue(ctx, cfg.Bucket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger: create bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
+func defaultOwner() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// Owner returns the owner id this ledger writes into claims, locks and
+// leases.
+func (l *Ledger) Owner() string { return l.owner }
+
+// Bucket returns the bucket name.
+func (l *Ledger) Bucket() string { return l.cfg.Bucket }
+
+// KeyValue returns the underlying bucket, for inspection by operators'
+// tools; change records only through the ledger's methods.
+func (l *Ledger) KeyValue() jetstream.KeyValue { return l.kv }

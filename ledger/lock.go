@@ -1,0 +1,127 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Lock is the record that reserves a server for one request, keyed
+// lock.<server_id>.
+type Lock struct {
+	// Revision is the record's revision when read or last written.
+	Revision uint64 `json:"-"`
+
+	ServerID string `json:"server_id"`
+	// RequestKey, RequestID and Source identify the holding request.
+	RequestKey string `json:"request_key"`
+	RequestID  string `json:"request_id"`
+	Source     string `json:"source"`
+	// Owner is the [Ledger.Owner] that acquired the lock.
+	Owner    string    `json:"owner"`
+	Acquired time.Time `json:"acquired"`
+}
+
+// AcquireLock locks the claim's server for the claim's request. It
+// succeeds when the lock is absent, when the same request already holds it
+// (returning the stored lock unchanged), and when the holder is finished
+// and has no job left (a lock its holder failed to release). Otherwise it
+// returns a [*LockedError] naming the holder.
+func (l *Ledger) AcquireLock(ctx context.Context, c *Claim) (*Lock, error) {
+	if err := checkID("server id", c.ServerID); err != nil {
+		return nil, err
+	}
+	key := lockKey(c.ServerID)
+	for range maxClaimRounds {
+		lk := &Lock{ServerID: c.ServerID, RequestKey: c.Key, RequestID: c.RequestID, Source: c.Source,
+			Owner: l.owner, Acquired: l.now()}
+		rev, err := l.write(ctx, key, lk, 0, writeOpts{})
+		if err == nil {
+			lk.Revision = rev
+			return lk, nil
+		}
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		ex := asExists(err)
+		if ex == nil {
+			return nil, fmt.Errorf("ledger: lock server %s: %w", c.ServerID, err)
+		}
+		held := &Lock{Revision: ex.rev}
+		if err := ex.decode(key, held); err != nil {
+			return nil, err
+		}
+		if held.RequestKey == c.Key {
+			return held, nil
+		}
+		orphan, err := l.orphaned(ctx, held)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: lock server %s: check holder %s: %w", c.ServerID, held.RequestID, err)
+		}
+		if !orphan {
+			return nil, &LockedError{Holder: *held}
+		}
+		rev, err = l.write(ctx, key, lk, held.Revision, writeOpts{})
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ledger: lock server %s: take over from request %s: %w", c.ServerID, held.RequestID, err)
+		}
+		lk.Revision = rev
+		return lk, nil
+	}
+	return nil, fmt.Errorf("%w: lock on server %s kept changing", ErrConflict, c.ServerID)
+}
+
+// orphaned reports whether a lock's holder is done with the server: its
+// claim is gone, or finished with no job record left.
+func (l *Ledger) orphaned(ctx context.Context, held *Lock) (bool, error) {
+	c, err := l.readClaim(ctx, held.RequestKey)
+	if errors.Is(err, ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if c.State != StateFinished {
+		return false, nil
+	}
+	if c.JobID == "" {
+		return true, nil
+	}
+	_, err = l.GetJob(ctx, c.JobID)
+	if errors.Is(err, ErrNotFound) {
+		return true, nil
+	}
+	return false, err
+}
+
+// GetLock returns the lock on a server, or an error matching
+// [ErrNotFound].
+func (l *Ledger) GetLock(ctx context.Context, serverID string) (*Lock, error) {
+	if err := checkID("server id", serverID); err != nil {
+		return nil, err
+	}
+	lk := &Lock{}
+	rev, err := l.get(ctx, lockKey(serverID), lk)
+	if err != nil {
+		return nil, err
+	}
+	lk.Revision = rev
+	return lk, nil
+}
+
+// ReleaseLock deletes the lock if it is still at the lock's revision. A
+// lock that is already gone counts as released; one that changed gives an
+// error matching [ErrConflict].
+func (l *Ledger) ReleaseLock(ctx context.Context, lk *Lock) error {
+	if err := checkID("server id", lk.ServerID); err != nil {
+		return err
+	}
+	if err := l.remove(ctx, lockKey(lk.ServerID), lk.Revision); err != nil {
+		return fmt.Errorf("ledger: release lock on server %s: %w", lk.ServerID, err)
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package ledger_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/coldmove/coldmove/ledger"
+)
+
+// sameServer returns request n retargeted at request 1's server.
+func sameServer(n int) ledger.RequestRef {
+	r := request(n)
+	r.ServerID = request(1).ServerID
+	return r
+}
+
+func TestAcquireLock(t *testing.T) {
+	t.Parallel()
+	_, l, _ := setup(t)
+	ctx := t.Context()
+	a := mustClaim(t, l, sameServer(1)).Claim
+	b := mustClaim(t, l, sameServer(2)).Claim
+
+	lk, err := l.AcquireLock(ctx, a)
+	if err != nil {
+		t.Fatalf("AcquireLock(a): %v", err)
+	}
+	want := &ledger.Lock{Revision: lk.Revision, ServerID: a.ServerID, RequestKey: a.Key, RequestID: a.RequestID,
+		Source: a.Source, Owner: "a", Acquired: newClock().Now()}
+	if diff := cmp.Diff(want, lk); diff != "" {
+		t.Errorf("lock (-want +got):\n%s", diff)
+	}
+
+	again, err := l.AcquireLock(ctx, a)
+	if err != nil {
+		t.Fatalf("AcquireLock(a) again: %v", err)
+	}
+	if diff := cmp.Diff(lk, again); diff != "" {
+		t.Errorf("re-acquire by the same request changed the lock (-first +again):\n%s", diff)
+	}
+
+	_, err = l.AcquireLock(ctx, b)
+	if !errors.Is(err, ledger.ErrLocked) {
+		t.Fatalf("AcquireLock(b): %v, want ErrLocked", err)
+	}
+	var locked *ledger.LockedError
+	if !errors.As(err, &locked) {
+		t.Fatalf("AcquireLock(b) error %T is not a *LockedError", err)
+	}
+	if diff := cmp.Diff(*lk, locked.Holder); diff != "" {
+		t.Errorf("LockedError.Holder (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(err.Error(), a.RequestID) {
+		t.Errorf("LockedError %q does not name the holding request %s", err, a.RequestID)
+	}
+
+	if err := l.ReleaseLock(ctx, lk); err != nil {
+		t.Fatalf("ReleaseLock: %v", err)
+	}
+	if err := l.ReleaseLock(ctx, lk); err != nil {
+		t.Errorf("ReleaseLock of a released lock: %v, want nil", err)
+	}
+	if _, err := l.GetLock(ctx, a.ServerID); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("GetLock after release: %v, want ErrNotFound", err)
+	}
+	lb, err := l.AcquireLock(ctx, b)
+	if err != nil {
+		t.Fatalf("AcquireLock(b) after release: %v", err)
+	}
+	// a's old lock value must not release b's lock.
+	if err := l.ReleaseLock(ctx, lk); !errors.Is(err, ledger.ErrConflict) {
+		t.Errorf("ReleaseLock with a stale revision: %v, want ErrConflict", err)
+	}
+	if got, err := l.GetLock(ctx, b.ServerID); err != nil || got.RequestKey != b.Key || got.Revision != lb.Revision {
+		t.Errorf("b's lock after a stale release: %+v, %v; want b's lock intact", got, err)
+	}
+	if _, err := l.GetLock(ctx, "bad id"); !errors.Is(err, ledger.ErrInvalidID) {
+		t.Errorf("GetLock(bad id): %v, want ErrInvalidID", err)
+	}
+}
+
+func TestAcquireLock_parallelOneWinner(t *testing.T) {
+	t.Parallel()
+	_, l, _ := setup(t)
+	const n = 10
+	claims := make([]*ledger.Claim, n)
+	for i := range claims {
+		claims[i] = mustClaim(t, l, sameServer(i+1)).Claim
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = l.AcquireLock(t.Context(), claims[i]) })
+	}
+	wg.Wait()
+	won, locked := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, ledger.ErrLocked):
+			locked++
+		default:
+			t.Errorf("AcquireLock %d: %v", i, err)
+		}
+	}
+	if won != 1 || locked != n-1 {
+		t.Errorf("won %d, locked %d; want 1, %d", won, locked, n-1)
+	}
+}
+
+func TestAcquireLock_recoversOrphans(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		// holder moves the holding claim (which already holds the lock)
+		// into the state under test.
+		holder       func(t *testing.T, l *ledger.Ledger, c *ledger.Claim)
+		wantTakeover bool
+	}{
+		"holder in progress": {
+			holder:       func(*testing.T, *ledger.Ledger, *ledger.Claim) {},
+			wantTakeover: false,
+		},
+		"holder finished without a job (rejected)": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				if err := l.FinishClaim(t.Context(), c, []byte(`{}`)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantTakeover: true,
+		},
+		"holder finished with its job still tracked": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				submitAndFinish(t, l, c, true)
+			},
+			wantTakeover: false,
+		},
+		"holder finished and its job removed": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				submitAndFinish(t, l, c, false)
+			},
+			wantTakeover: true,
+		},
+		"holder's claim gone": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				if err := l.ReleaseClaim(t.Context(), c); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantTakeover: true,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, l, _ := setup(t)
+			a := mustClaim(t, l, sameServer(1)).Claim
+			if _, err := l.AcquireLock(t.Context(), a); err != nil {
+				t.Fatalf("AcquireLock(a): %v", err)
+			}
+			tc.holder(t, l, a)
+			b := mustClaim(t, l, sameServer(2)).Claim
+			lk, err := l.AcquireLock(t.Context(), b)
+			if tc.wantTakeover {
+				if err != nil {
+					t.Fatalf("AcquireLock(b): %v, want a takeover", err)
+				}
+				if lk.RequestKey != b.Key {
+					t.Errorf("lock holder %s, want b's request", lk.RequestID)
+				}
+				return
+			}
+			if !errors.Is(err, ledger.ErrLocked) {
+				t.Errorf("AcquireLock(b): %v, want ErrLocked", err)
+			}
+		})
+	}
+}
+
+// submitAndFinish takes claim c through submission with a job record and
+// finishes it; unless keepJob, it then removes the job but puts the lock
+// back, as a crash between the two steps of Remove would leave it.
+func submitAndFinish(t *testing.T, l *ledger.Ledger, c *ledger.Claim, keepJob bool) {
+	t.Helper()
+	ctx := t.Context()
+	j := newJob(1, newClock().Now())
+	j.RequestID, j.RequestKey, j.ServerID = c.RequestID, c.Key, c.ServerID
+	if err := l.MarkSubmitting(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.MarkSubmitted(ctx, c, j.JobID); err != nil {
+		t.Fatal(err)
+	}
+	rec := mustRecordJob(t, l, j)
+	if err := l.FinishClaim(ctx, c, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if keepJob {
+		return
+	}
+	leased, err := l.Lease(ctx, ledger.JobRef{JobID: rec.JobID, Revision: rec.Revision}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Remove(ctx, leased); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AcquireLock(ctx, c); err != nil { // the lock "left behind"
+		t.Fatal(err)
+	}
+}
+
+func TestAcquireLock_invalidServer(t *testing.T) {
+	t.Parallel()
+	_, l, _ := setup(t)
+	c := &ledger.Claim{Key: "req.x", ServerID: "a>b"}
+	if _, err := l.AcquireLock(t.Context(), c); !errors.Is(err, ledger.ErrInvalidID) {
+		t.Errorf("AcquireLock with server %q: %v, want ErrInvalidID", c.ServerID, err)
+	}
+	if err := l.ReleaseLock(t.Context(), &ledger.Lock{ServerID: "*"}); !errors.Is(err, ledger.ErrInvalidID) {
+		t.Errorf("ReleaseLock with server *: %v, want ErrInvalidID", err)
+	}
+}

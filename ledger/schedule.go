@@ -1,0 +1,128 @@
+package ledger
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// scanBatch is how many headers one pull request of a scan asks for.
+const scanBatch = 1000
+
+// JobRef is a job record as a scan sees it: its id, revision and due time,
+// without the value.
+type JobRef struct {
+	JobID    string
+	Revision uint64
+	// DueAt is when the job may next be worked ([Job.DueAt]); zero for a
+	// record written without a due time, which counts as due.
+	DueAt time.Time
+}
+
+// Schedule is the result of [Ledger.ListDue].
+type Schedule struct {
+	// Jobs is how many job records exist.
+	Jobs int
+	// Due are the records due now, most overdue first.
+	Due []JobRef
+}
+
+// ListDue returns the job records due now (see [Ledger.Scan] for the
+// cost). Each is then taken with [Ledger.Lease].
+func (l *Ledger) ListDue(ctx context.Context) (Schedule, error) {
+	refs, err := l.Scan(ctx)
+	if err != nil {
+		return Schedule{}, err
+	}
+	now := l.now()
+	n, _ := slices.BinarySearchFunc(refs, now, func(r JobRef, t time.Time) int {
+		if r.DueAt.After(t) {
+			return 1
+		}
+		return -1
+	})
+	return Schedule{Jobs: len(refs), Due: refs[:n:n]}, nil
+}
+
+// Scan returns every job record's reference, ordered by due time (then job
+// id). It reads only message headers: one ephemeral consumer delivers the
+// last message of each job key with headers only, in pull batches that do
+// not wait, so n records cost n/1000 round trips and about 150 bytes each,
+// plus creating and deleting the consumer.
+func (l *Ledger) Scan(ctx context.Context) ([]JobRef, error) {
+	filter := l.subj + jobPrefix + ">"
+	cons, err := l.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
+		Description:       "coldmove ledger scan",
+		DeliverPolicy:     jetstream.DeliverLastPerSubjectPolicy,
+		FilterSubject:     filter,
+		AckPolicy:         jetstream.AckNonePolicy,
+		HeadersOnly:       true,
+		MemoryStorage:     true,
+		Replicas:          1,
+		InactiveThreshold: time.Minute,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: scan jobs: create consumer: %w", err)
+	}
+	name := cons.CachedInfo().Name
+	defer func() {
+		// Best effort: the inactive threshold removes it otherwise.
+		_ = l.stream.DeleteConsumer(context.WithoutCancel(ctx), name)
+	}()
+	pending := cons.CachedInfo().NumPending
+	latest := make(map[string]JobRef, pending)
+	for pending > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ledger: scan jobs: %w", err)
+		}
+		batch, err := cons.FetchNoWait(scanBatch)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: scan jobs: fetch: %w", err)
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			got++
+			md, err := msg.Metadata()
+			if err != nil {
+				return nil, fmt.Errorf("ledger: scan jobs: %w", err)
+			}
+			pending = md.NumPending
+			id := strings.TrimPrefix(msg.Subject(), l.subj+jobPrefix)
+			if isMarker(msg.Headers()) {
+				delete(latest, id)
+				continue
+			}
+			ref := JobRef{JobID: id, Revision: md.Sequence.Stream}
+			if v := msg.Headers().Get(hdrDueAt); v != "" {
+				ms, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("ledger: scan jobs: job %s revision %d: bad %s header %q", id, ref.Revision, hdrDueAt, v)
+				}
+				ref.DueAt = time.UnixMilli(ms)
+			}
+			if prev, ok := latest[id]; !ok || prev.Revision < ref.Revision {
+				latest[id] = ref
+			}
+		}
+		if err := batch.Error(); err != nil {
+			return nil, fmt.Errorf("ledger: scan jobs: fetch: %w", err)
+		}
+		if got == 0 {
+			break // caught up: what was pending has been superseded or purged
+		}
+	}
+	refs := make([]JobRef, 0, len(latest))
+	for _, r := range latest {
+		refs = append(refs, r)
+	}
+	slices.SortFunc(refs, func(a, b JobRef) int {
+		return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.JobID, b.JobID))
+	})
+	return refs, nil
+}
