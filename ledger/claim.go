@@ -26,15 +26,15 @@ const (
 
 // Claim is the record of one placement request, keyed by [RequestKey].
 type Claim struct {
-	// Key is the record's key; Revision its revision when read or last
-	// written. Neither is stored in the value.
-	Key      string `json:"-"`
+	// Revision is the record's revision when read or last written.
 	Revision uint64 `json:"-"`
 
-	Source    string     `json:"source"`
-	RequestID string     `json:"request_id"`
-	ServerID  string     `json:"server_id"`
-	State     ClaimState `json:"state"`
+	// RequestKey is [RequestKey] of Source and RequestID.
+	RequestKey string     `json:"request_key"`
+	Source     string     `json:"source"`
+	RequestID  string     `json:"request_id"`
+	ServerID   string     `json:"server_id"`
+	State      ClaimState `json:"state"`
 	// Owner is the [Ledger.Owner] working on the request.
 	Owner string `json:"owner"`
 	// JobID is the ECS job id once submitted.
@@ -120,10 +120,11 @@ func (l *Ledger) ClaimRequest(ctx context.Context, r RequestRef) (ClaimResult, e
 	if err := checkID("server id", r.ServerID); err != nil {
 		return ClaimResult{}, err
 	}
-	key := RequestKey(r.Source, r.ID)
+	rk := RequestKey(r.Source, r.ID)
+	key := claimKey(rk)
 	for range maxClaimRounds {
 		now := l.now()
-		c := &Claim{Key: key, Source: r.Source, RequestID: r.ID, ServerID: r.ServerID,
+		c := &Claim{RequestKey: rk, Source: r.Source, RequestID: r.ID, ServerID: r.ServerID,
 			State: StateClaimed, Owner: l.owner, Created: now, Updated: now}
 		rev, err := l.write(ctx, key, c, 0, writeOpts{})
 		if err == nil {
@@ -137,7 +138,7 @@ func (l *Ledger) ClaimRequest(ctx context.Context, r RequestRef) (ClaimResult, e
 		if ex == nil {
 			return ClaimResult{}, fmt.Errorf("ledger: claim request %s from %s: %w", r.ID, r.Source, err)
 		}
-		existing := &Claim{Key: key, Revision: ex.rev}
+		existing := &Claim{Revision: ex.rev}
 		if err := ex.decode(key, existing); err != nil {
 			return ClaimResult{}, err
 		}
@@ -152,7 +153,7 @@ func (l *Ledger) ClaimRequest(ctx context.Context, r RequestRef) (ClaimResult, e
 
 // inspectClaim handles an existing claim: finished, busy or stale.
 func (l *Ledger) inspectClaim(ctx context.Context, c *Claim, r RequestRef) (ClaimResult, error) {
-	key := c.Key
+	key := claimKey(c.RequestKey)
 	if c.Source != r.Source || c.RequestID != r.ID {
 		return ClaimResult{}, fmt.Errorf("ledger: claim key %s holds request %s from %s, not %s from %s", key, c.RequestID, c.Source, r.ID, r.Source)
 	}
@@ -180,13 +181,13 @@ func (l *Ledger) GetClaim(ctx context.Context, source, id string) (*Claim, error
 	return l.readClaim(ctx, RequestKey(source, id))
 }
 
-func (l *Ledger) readClaim(ctx context.Context, key string) (*Claim, error) {
+func (l *Ledger) readClaim(ctx context.Context, requestKey string) (*Claim, error) {
 	c := &Claim{}
-	rev, err := l.get(ctx, key, c)
+	rev, err := l.get(ctx, claimKey(requestKey), c)
 	if err != nil {
 		return nil, err
 	}
-	c.Key, c.Revision = key, rev
+	c.Revision = rev
 	return c, nil
 }
 
@@ -224,7 +225,7 @@ func (l *Ledger) MarkSubmitted(ctx context.Context, c *Claim, jobID string) erro
 // JSON), from any state but finished.
 func (l *Ledger) FinishClaim(ctx context.Context, c *Claim, outcome []byte) error {
 	if len(outcome) == 0 || !json.Valid(outcome) {
-		return fmt.Errorf("ledger: finish claim %s: outcome is not a JSON document", c.Key)
+		return fmt.Errorf("ledger: finish claim %s: outcome is not a JSON document", c.RequestKey)
 	}
 	return l.advance(ctx, c, StateFinished, func(c *Claim) error {
 		if c.State == StateFinished {
@@ -239,19 +240,19 @@ func (l *Ledger) FinishClaim(ctx context.Context, c *Claim, outcome []byte) erro
 // vets (and may amend) a copy first. On success c is updated in place.
 func (l *Ledger) advance(ctx context.Context, c *Claim, state ClaimState, check func(*Claim) error) error {
 	if c.Owner != l.owner {
-		return fmt.Errorf("%w: claim %s belongs to %s, not %s", ErrConflict, c.Key, c.Owner, l.owner)
+		return fmt.Errorf("%w: claim %s belongs to %s, not %s", ErrConflict, c.RequestKey, c.Owner, l.owner)
 	}
 	if c.Revision == 0 {
-		return fmt.Errorf("%w: claim %s has no revision; read it first", ErrConflict, c.Key)
+		return fmt.Errorf("%w: claim %s has no revision; read it first", ErrConflict, c.RequestKey)
 	}
 	next := *c
 	if err := check(&next); err != nil {
-		return fmt.Errorf("ledger: claim %s: %w", c.Key, err)
+		return fmt.Errorf("ledger: claim %s: %w", c.RequestKey, err)
 	}
 	next.State, next.Updated = state, l.now()
-	rev, err := l.write(ctx, c.Key, &next, c.Revision, writeOpts{})
+	rev, err := l.write(ctx, claimKey(c.RequestKey), &next, c.Revision, writeOpts{})
 	if err != nil {
-		return fmt.Errorf("ledger: claim %s → %s: %w", c.Key, state, err)
+		return fmt.Errorf("ledger: claim %s → %s: %w", c.RequestKey, state, err)
 	}
 	next.Revision = rev
 	*c = next
@@ -263,13 +264,13 @@ func (l *Ledger) advance(ctx context.Context, c *Claim, state ClaimState, check 
 // reached the API cannot be released: leave it for takeover.
 func (l *Ledger) ReleaseClaim(ctx context.Context, c *Claim) error {
 	if c.Owner != l.owner {
-		return fmt.Errorf("%w: claim %s belongs to %s, not %s", ErrConflict, c.Key, c.Owner, l.owner)
+		return fmt.Errorf("%w: claim %s belongs to %s, not %s", ErrConflict, c.RequestKey, c.Owner, l.owner)
 	}
 	if c.State != StateClaimed {
-		return fmt.Errorf("ledger: release claim %s: %w: state %s may have reached the API", c.Key, ErrInvalidTransition, c.State)
+		return fmt.Errorf("ledger: release claim %s: %w: state %s may have reached the API", c.RequestKey, ErrInvalidTransition, c.State)
 	}
-	if err := l.remove(ctx, c.Key, c.Revision); err != nil {
-		return fmt.Errorf("ledger: release claim %s: %w", c.Key, err)
+	if err := l.remove(ctx, claimKey(c.RequestKey), c.Revision); err != nil {
+		return fmt.Errorf("ledger: release claim %s: %w", c.RequestKey, err)
 	}
 	return nil
 }

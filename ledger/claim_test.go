@@ -11,20 +11,30 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/coldmove/coldmove/events"
 	"github.com/coldmove/coldmove/ledger"
 )
 
 func TestRequestKey(t *testing.T) {
 	t.Parallel()
 	k := ledger.RequestKey("urn:a", "1")
-	if !regexp.MustCompile(`^req\.[0-9a-f]{32}$`).MatchString(k) {
-		t.Errorf("RequestKey = %q, want req.<32 hex>", k)
+	if want := events.RequestKey("urn:a", "1"); k != want {
+		t.Errorf("RequestKey = %q, want events.RequestKey %q", k, want)
 	}
-	if again := ledger.RequestKey("urn:a", "1"); again != k {
-		t.Errorf("RequestKey not deterministic: %q then %q", k, again)
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(k) {
+		t.Errorf("RequestKey = %q, want 32 hex digits", k)
 	}
 	if ledger.RequestKey("ab", "c") == ledger.RequestKey("a", "bc") {
 		t.Error(`RequestKey("ab","c") == RequestKey("a","bc")`)
+	}
+	// The claim is stored under req.<key>.
+	_, l, _ := setup(t)
+	c := mustClaim(t, l, ledger.RequestRef{Source: "urn:a", ID: "1", ServerID: "s1"}).Claim
+	if c.RequestKey != k {
+		t.Errorf("Claim.RequestKey = %q, want %q", c.RequestKey, k)
+	}
+	if _, err := l.KeyValue().Get(t.Context(), "req."+k); err != nil {
+		t.Errorf("claim not stored under req.%s: %v", k, err)
 	}
 }
 
@@ -143,17 +153,17 @@ func TestClaim_lifecycleAndDuplicate(t *testing.T) {
 		t.Fatalf("duplicate claim status = %v, want finished", dup.Status)
 	}
 	want := &ledger.Claim{
-		Key:       ledger.RequestKey(request(1).Source, request(1).ID),
-		Revision:  c.Revision,
-		Source:    request(1).Source,
-		RequestID: request(1).ID,
-		ServerID:  request(1).ServerID,
-		State:     ledger.StateFinished,
-		Owner:     "a",
-		JobID:     "ff80808288d41e1b018990260955686a",
-		Outcome:   outcome,
-		Created:   newClock().Now(),
-		Updated:   newClock().Now().Add(time.Second),
+		Revision:   c.Revision,
+		RequestKey: ledger.RequestKey(request(1).Source, request(1).ID),
+		Source:     request(1).Source,
+		RequestID:  request(1).ID,
+		ServerID:   request(1).ServerID,
+		State:      ledger.StateFinished,
+		Owner:      "a",
+		JobID:      "ff80808288d41e1b018990260955686a",
+		Outcome:    outcome,
+		Created:    newClock().Now(),
+		Updated:    newClock().Now().Add(time.Second),
 	}
 	if diff := cmp.Diff(want, dup.Claim); diff != "" {
 		t.Errorf("finished claim (-want +got):\n%s", diff)

@@ -1,10 +1,9 @@
 package ledger
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
+
+	"github.com/coldmove/coldmove/events"
 )
 
 // Key prefixes of the record kinds.
@@ -43,21 +42,13 @@ func checkID(kind, id string) error {
 	return nil
 }
 
-// RequestKey returns the claim key of the request with this CloudEvent
-// source and id: "req." followed by the first 128 bits of the SHA-256 of
-// the length-prefixed source and the id, in hex. Different (source, id)
-// pairs never share an input, so they share a key only by a hash
-// collision.
-func RequestKey(source, id string) string {
-	h := sha256.New()
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(source)))
-	h.Write(n[:])
-	h.Write([]byte(source))
-	h.Write([]byte(id))
-	sum := h.Sum(nil)
-	return claimPrefix + hex.EncodeToString(sum[:16])
-}
+// RequestKey returns the request key of the request with this CloudEvent
+// source and id: [events.RequestKey], the same key the outcome events and
+// the migrate function derive. The claim is stored under "req." followed
+// by it.
+func RequestKey(source, id string) string { return events.RequestKey(source, id) }
+
+func claimKey(requestKey string) string { return claimPrefix + requestKey }
 
 func lockKey(serverID string) string { return lockPrefix + serverID }
 

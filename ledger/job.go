@@ -70,8 +70,11 @@ func (j *Job) validate() error {
 	if err := checkID("server id", j.ServerID); err != nil {
 		errs = append(errs, err)
 	}
-	if j.RequestID == "" || j.RequestSource == "" || j.RequestKey == "" {
-		errs = append(errs, errors.New("request id, source and key must be set"))
+	switch {
+	case j.RequestID == "" || j.RequestSource == "":
+		errs = append(errs, errors.New("request id and source must be set"))
+	case j.RequestKey != RequestKey(j.RequestSource, j.RequestID):
+		errs = append(errs, fmt.Errorf("request key %q is not the key of request %s from %s", j.RequestKey, j.RequestID, j.RequestSource))
 	}
 	if (j.Target.DedicatedHostID == "") == !j.Target.PublicPool {
 		errs = append(errs, errors.New("target must name a dedicated host or the public pool, not both or neither"))
@@ -87,11 +90,15 @@ func (j *Job) validate() error {
 	return errors.Join(errs...)
 }
 
-// RecordJob stores a new job record, due at j.NextPoll (now when zero). If
+// RecordJob stores a new job record, due at j.NextPoll (now when zero).
+// j.RequestKey is derived from the request's source and id when empty. If
 // the record already exists for the same request (a retry after a crash),
 // the stored record is returned; for another request the error matches
 // [ErrConflict].
 func (l *Ledger) RecordJob(ctx context.Context, j Job) (*Job, error) {
+	if j.RequestKey == "" {
+		j.RequestKey = RequestKey(j.RequestSource, j.RequestID)
+	}
 	if err := j.validate(); err != nil {
 		return nil, fmt.Errorf("ledger: record job %q: %w", j.JobID, err)
 	}

@@ -23,7 +23,8 @@ func TestRecordJob_invalid(t *testing.T) {
 	}{
 		"bad job id":       {func(j *ledger.Job) { j.JobID = "a.b" }, `job id "a.b"`},
 		"bad server id":    {func(j *ledger.Job) { j.ServerID = "" }, `server id ""`},
-		"no request":       {func(j *ledger.Job) { j.RequestKey = "" }, "request id, source and key must be set"},
+		"no request":       {func(j *ledger.Job) { j.RequestID = "" }, "request id and source must be set"},
+		"wrong key":        {func(j *ledger.Job) { j.RequestKey = "abc" }, `request key "abc" is not the key of request req-1`},
 		"no target":        {func(j *ledger.Job) { j.Target = ledger.Target{} }, "not both or neither"},
 		"both targets":     {func(j *ledger.Job) { j.Target.PublicPool = true }, "not both or neither"},
 		"bad host id":      {func(j *ledger.Job) { j.Target.DedicatedHostID = "h*" }, `dedicated host id "h*"`},
@@ -59,7 +60,7 @@ func TestRecordJob_idempotentPerRequest(t *testing.T) {
 		t.Errorf("re-recording for the same request changed the job (-first +again):\n%s", diff)
 	}
 	other := j
-	other.RequestID, other.RequestKey = "someone-else", ledger.RequestKey("urn:x", "someone-else")
+	other.RequestID, other.RequestKey = "someone-else", ""
 	if _, err := l.RecordJob(ctx, other); !errors.Is(err, ledger.ErrConflict) {
 		t.Errorf("RecordJob of the same job for another request: %v, want ErrConflict", err)
 	}

@@ -34,7 +34,7 @@ func (l *Ledger) AcquireLock(ctx context.Context, c *Claim) (*Lock, error) {
 	}
 	key := lockKey(c.ServerID)
 	for range maxClaimRounds {
-		lk := &Lock{ServerID: c.ServerID, RequestKey: c.Key, RequestID: c.RequestID, Source: c.Source,
+		lk := &Lock{ServerID: c.ServerID, RequestKey: c.RequestKey, RequestID: c.RequestID, Source: c.Source,
 			Owner: l.owner, Acquired: l.now()}
 		rev, err := l.write(ctx, key, lk, 0, writeOpts{})
 		if err == nil {
@@ -52,7 +52,7 @@ func (l *Ledger) AcquireLock(ctx context.Context, c *Claim) (*Lock, error) {
 		if err := ex.decode(key, held); err != nil {
 			return nil, err
 		}
-		if held.RequestKey == c.Key {
+		if held.RequestKey == c.RequestKey {
 			return held, nil
 		}
 		orphan, err := l.orphaned(ctx, held)

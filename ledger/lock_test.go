@@ -29,7 +29,7 @@ func TestAcquireLock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AcquireLock(a): %v", err)
 	}
-	want := &ledger.Lock{Revision: lk.Revision, ServerID: a.ServerID, RequestKey: a.Key, RequestID: a.RequestID,
+	want := &ledger.Lock{Revision: lk.Revision, ServerID: a.ServerID, RequestKey: a.RequestKey, RequestID: a.RequestID,
 		Source: a.Source, Owner: "a", Acquired: newClock().Now()}
 	if diff := cmp.Diff(want, lk); diff != "" {
 		t.Errorf("lock (-want +got):\n%s", diff)
@@ -75,7 +75,7 @@ func TestAcquireLock(t *testing.T) {
 	if err := l.ReleaseLock(ctx, lk); !errors.Is(err, ledger.ErrConflict) {
 		t.Errorf("ReleaseLock with a stale revision: %v, want ErrConflict", err)
 	}
-	if got, err := l.GetLock(ctx, b.ServerID); err != nil || got.RequestKey != b.Key || got.Revision != lb.Revision {
+	if got, err := l.GetLock(ctx, b.ServerID); err != nil || got.RequestKey != b.RequestKey || got.Revision != lb.Revision {
 		t.Errorf("b's lock after a stale release: %+v, %v; want b's lock intact", got, err)
 	}
 	if _, err := l.GetLock(ctx, "bad id"); !errors.Is(err, ledger.ErrInvalidID) {
@@ -169,7 +169,7 @@ func TestAcquireLock_recoversOrphans(t *testing.T) {
 				if err != nil {
 					t.Fatalf("AcquireLock(b): %v, want a takeover", err)
 				}
-				if lk.RequestKey != b.Key {
+				if lk.RequestKey != b.RequestKey {
 					t.Errorf("lock holder %s, want b's request", lk.RequestID)
 				}
 				return
@@ -188,7 +188,7 @@ func submitAndFinish(t *testing.T, l *ledger.Ledger, c *ledger.Claim, keepJob bo
 	t.Helper()
 	ctx := t.Context()
 	j := newJob(1, newClock().Now())
-	j.RequestID, j.RequestKey, j.ServerID = c.RequestID, c.Key, c.ServerID
+	j.RequestID, j.RequestKey, j.ServerID = c.RequestID, c.RequestKey, c.ServerID
 	if err := l.MarkSubmitting(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func submitAndFinish(t *testing.T, l *ledger.Ledger, c *ledger.Claim, keepJob bo
 func TestAcquireLock_invalidServer(t *testing.T) {
 	t.Parallel()
 	_, l, _ := setup(t)
-	c := &ledger.Claim{Key: "req.x", ServerID: "a>b"}
+	c := &ledger.Claim{RequestKey: "x", ServerID: "a>b"}
 	if _, err := l.AcquireLock(t.Context(), c); !errors.Is(err, ledger.ErrInvalidID) {
 		t.Errorf("AcquireLock with server %q: %v, want ErrInvalidID", c.ServerID, err)
 	}
