@@ -1,0 +1,199 @@
+package ecstest
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultMaxClockSkew is how far X-Sdk-Date may be from the gateway clock
+// before a signature counts as expired.
+const DefaultMaxClockSkew = 15 * time.Minute
+
+const authPrefix = "Incorrect IAM authentication information: "
+
+// authenticator is the simulated API Gateway's IAM check.
+type authenticator struct {
+	mu      sync.RWMutex
+	keys    map[string]Credential // by access key
+	tokens  map[string]struct{}   // accepted X-Auth-Token values
+	maxSkew time.Duration
+}
+
+func newAuthenticator(maxSkew time.Duration) *authenticator {
+	if maxSkew <= 0 {
+		maxSkew = DefaultMaxClockSkew
+	}
+	return &authenticator{keys: map[string]Credential{}, tokens: map[string]struct{}{}, maxSkew: maxSkew}
+}
+
+func (a *authenticator) addCredential(c Credential) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.keys[c.AccessKey] = c
+}
+
+func (a *authenticator) addToken(token string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tokens[token] = struct{}{}
+}
+
+func (a *authenticator) credential(ak string) (Credential, bool) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	c, ok := a.keys[ak]
+	return c, ok
+}
+
+func (a *authenticator) tokenKnown(token string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	_, ok := a.tokens[token]
+	return ok
+}
+
+// authFailure returns the 401 APIGW.0301 answer with the given reason.
+func authFailure(reason string) *apiError {
+	return gatewayError(http.StatusUnauthorized, codeAuthFailed, "%s%s", authPrefix, reason)
+}
+
+// authorization is a parsed SDK-HMAC-SHA256 Authorization header.
+type authorization struct {
+	access        string
+	signedHeaders []string
+	signature     string
+}
+
+// parseAuthorization parses
+// "SDK-HMAC-SHA256 Access=AK, SignedHeaders=a;b, Signature=hex".
+func parseAuthorization(v string) (authorization, string) {
+	rest, ok := strings.CutPrefix(v, signAlgorithm+" ")
+	if !ok {
+		return authorization{}, "unsupported authorization scheme, want " + signAlgorithm
+	}
+	var a authorization
+	for field := range strings.SplitSeq(rest, ",") {
+		k, val, _ := strings.Cut(strings.TrimSpace(field), "=")
+		switch k {
+		case "Access":
+			a.access = val
+		case "SignedHeaders":
+			if val != "" {
+				a.signedHeaders = strings.Split(val, ";")
+			}
+		case "Signature":
+			a.signature = val
+		}
+	}
+	switch {
+	case a.access == "":
+		return a, "Access is missing from the Authorization header"
+	case len(a.signedHeaders) == 0:
+		return a, "SignedHeaders is missing from the Authorization header"
+	case a.signature == "":
+		return a, "Signature is missing from the Authorization header"
+	}
+	return a, ""
+}
+
+// verify authenticates r, whose body has already been read, at gateway time
+// now. It returns nil when the request may proceed.
+func (a *authenticator) verify(r *http.Request, body []byte, now time.Time) *apiError {
+	raw := r.Header.Get("Authorization")
+	if raw == "" {
+		tok := r.Header.Get("X-Auth-Token")
+		if tok == "" {
+			return authFailure("the request carries neither an Authorization header nor an X-Auth-Token")
+		}
+		if !a.tokenKnown(tok) {
+			return authFailure("the X-Auth-Token is invalid or expired")
+		}
+		return nil
+	}
+	auth, problem := parseAuthorization(raw)
+	if problem != "" {
+		return authFailure(problem)
+	}
+	cred, ok := a.credential(auth.access)
+	if !ok {
+		return authFailure("the access key does not exist")
+	}
+	for _, h := range auth.signedHeaders {
+		if h != strings.ToLower(h) || h == "" {
+			return authFailure("SignedHeaders must be non-empty lower-case header names")
+		}
+	}
+	if !slices.Contains(auth.signedHeaders, "x-sdk-date") {
+		return authFailure("x-sdk-date must be one of the SignedHeaders")
+	}
+	rawDate := r.Header.Get("X-Sdk-Date")
+	date, err := time.Parse(sdkDateLayout, rawDate)
+	if err != nil {
+		return authFailure("X-Sdk-Date " + strconv.Quote(rawDate) + " is not in the format " + sdkDateLayout)
+	}
+	if skew := now.Sub(date); skew > a.maxSkew || skew < -a.maxSkew {
+		return authFailure("the signature has expired: X-Sdk-Date is more than " + a.maxSkew.String() + " from the server time")
+	}
+	bodyHash := r.Header.Get("X-Sdk-Content-Sha256")
+	if bodyHash == "" {
+		bodyHash = hexSHA256(body)
+	}
+	in := canonicalInput{
+		method:   r.Method,
+		path:     r.URL.Path,
+		rawQuery: r.URL.RawQuery,
+		signed:   auth.signedHeaders,
+		value:    func(name string) string { return headerValue(r, name) },
+		bodyHash: bodyHash,
+	}
+	canonical, err := canonicalRequest(in)
+	if err != nil {
+		return authFailure("the query string cannot be canonicalised: " + err.Error())
+	}
+	want := computeSignature(cred.SecretKey, stringToSign(rawDate, canonical))
+	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(auth.signature))) != 1 {
+		in.value = func(name string) string { return redactedHeaderValue(r, name) }
+		shown, _ := canonicalRequest(in) // same input: cannot fail now
+		return authFailure("verify aksk signature fail, canonicalRequest: " + strings.ReplaceAll(shown, "\n", "|"))
+	}
+	got := r.Header.Get("X-Security-Token")
+	switch {
+	case cred.SecurityToken == "" && got != "":
+		return authFailure("a security token was sent with a permanent access key")
+	case cred.SecurityToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(cred.SecurityToken)) != 1:
+		return authFailure("the security token is missing or invalid")
+	}
+	return nil
+}
+
+// headerValue returns the value of a signed header as the gateway sees it.
+func headerValue(r *http.Request, name string) string {
+	switch name {
+	case "host":
+		return r.Host
+	case "content-length":
+		if v := r.Header.Get(name); v != "" {
+			return v
+		}
+		if r.ContentLength >= 0 {
+			return strconv.FormatInt(r.ContentLength, 10)
+		}
+		return ""
+	}
+	return r.Header.Get(name)
+}
+
+// redactedHeaderValue is headerValue with credential headers hidden, for the
+// canonical request shown in an error message.
+func redactedHeaderValue(r *http.Request, name string) string {
+	switch name {
+	case "x-security-token", "x-auth-token", "authorization":
+		return "***"
+	}
+	return headerValue(r, name)
+}

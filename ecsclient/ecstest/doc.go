@@ -1,0 +1,45 @@
+// Package ecstest is a faithful in-memory Huawei Cloud ECS for tests, the demo
+// and benchmarks, in the spirit of net/http/httptest.
+//
+// The simulator serves the cold-migration subset of the ECS API on its real
+// paths, with its real JSON shapes, status codes and error bodies:
+//
+//	POST /v1/{project_id}/cloudservers/{server_id}/migrate   MigrateServer
+//	GET  /v1/{project_id}/jobs/{job_id}                      ShowJob
+//	GET  /v1/{project_id}/cloudservers/{server_id}           ShowServer
+//	POST /v1/{project_id}/cloudservers/action                os-stop / os-start
+//
+// Every request must be authenticated as the API Gateway would: an
+// SDK-HMAC-SHA256 signature checked by an independent verifier against the
+// client's own SignedHeaders list (unknown access keys, bad signatures, a
+// missing X-Sdk-Date and clock skew over 15 minutes are answered with 401
+// APIGW.0301), temporary credentials with X-Security-Token, or a configured
+// X-Auth-Token. Every response carries an X-Request-Id header.
+//
+// The model holds projects with servers and dedicated hosts (DeH) that have
+// capacity. A migration creates a job that goes INIT, RUNNING, then SUCCESS or
+// FAIL on a [Clock] the test controls (see [ManualClock]); meanwhile the server
+// shows status RESIZE with a resize_* task state, and ends SHUTOFF on its new
+// host with the capacity moved. Finished jobs vanish after a retention period
+// (a day by default), after which ShowJob answers Common.0011 as for a job that
+// never existed. The API's constraints are enforced: only a stopped server
+// (Ecs.0100), only pay-per-use, not locked (Ecs.0605), not to the DeH it is
+// already on (Ecs.0221), unknown servers (Ecs.0114), and a target without room
+// (a FAIL job with a NUMA-style fail_reason, or Ecs.0319 per host).
+//
+// Faults are scripted per operation ([Simulator.InjectNext],
+// [Simulator.InjectRandom]) from a seeded PRNG: throttling (429 APIGW.0308,
+// 429 Common.1503, 202 Common.0024), 5xx answers, latency in wall time,
+// malformed and truncated bodies, connection resets and "applied but the
+// response is lost". A gateway-style per-project rate limit, a request log and
+// counters ([Simulator.MigrateCalls]) let tests assert what the cloud saw.
+//
+// Tests use [NewServer]; the standalone command cmd/ecssim serves a
+// [Simulator] built by [NewSimulator] from a JSON [Inventory] seed file.
+//
+// Where the public documentation is silent, the simulator makes a documented
+// choice: the job_type of a cold migration is "migrateServer"; a target DeH
+// that does not exist and a server that is not pay-per-use are refused with
+// 400 Ecs.0005; an unknown project is refused with 400 Common.0018; an
+// unfinished job has "end_time": "".
+package ecstest
