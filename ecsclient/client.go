@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
@@ -134,6 +135,9 @@ func (c Client) GoString() string { return c.String() }
 // Format implements [fmt.Formatter] so that every verb, including %+v and
 // %#v, prints the redacted description.
 func (c Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
+
+// LogValue implements [slog.LogValuer] with the redacted description.
+func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // call is one logical API request, possibly sent several times.
 type call struct {

@@ -1,7 +1,9 @@
 package ecsclient
 
 import (
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 )
@@ -49,6 +51,14 @@ func (c Credentials) GoString() string { return c.String() }
 // Format implements [fmt.Formatter] so that every verb, including %+v and
 // %#v, prints the redacted description.
 func (c Credentials) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
+
+// LogValue implements [slog.LogValuer], so a logged Credentials shows only
+// the redacted description, whatever the handler.
+func (c Credentials) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// MarshalJSON encodes the redacted description, so Credentials never reach
+// an event or a file in clear by way of encoding/json.
+func (c Credentials) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
 // maskAccessKey keeps the first four characters of a long access key, so an
 // operator can tell keys apart, and hides short ones entirely.

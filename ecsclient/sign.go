@@ -2,9 +2,11 @@ package ecsclient
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -109,6 +111,12 @@ func (s Signer) GoString() string { return s.String() }
 // Format implements [fmt.Formatter] so that every verb prints the redacted
 // description.
 func (s Signer) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
+
+// LogValue implements [slog.LogValuer] with the redacted description.
+func (s Signer) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON encodes the redacted description.
+func (s Signer) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // drainBody reads and closes req.Body, returning the bytes (nil when there
 // is no body).

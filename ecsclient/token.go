@@ -1,8 +1,10 @@
 package ecsclient
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 )
 
@@ -53,3 +55,9 @@ func (t TokenAuth) GoString() string { return t.String() }
 // Format implements [fmt.Formatter] so that every verb prints the redacted
 // description.
 func (t TokenAuth) Format(f fmt.State, verb rune) { formatRedacted(f, verb, t.String()) }
+
+// LogValue implements [slog.LogValuer] with the redacted description.
+func (t TokenAuth) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// MarshalJSON encodes the redacted description.
+func (t TokenAuth) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }

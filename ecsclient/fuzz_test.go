@@ -1,0 +1,127 @@
+package ecsclient
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzAnswer feeds any status, body and headers through the whole response
+// path of every operation (signing, reading, error parsing, decoding,
+// classification): nothing may panic, a non-2xx answer is always an error,
+// and an *APIError's message stays short and valid UTF-8.
+func FuzzAnswer(f *testing.F) {
+	seeds := []struct {
+		status uint16
+		body   string
+	}{
+		{200, jobRunning},
+		{200, `{"status":"FAIL","error_code":"Ecs.0319","fail_reason":"x","entities":{"sub_jobs":[{"status":"FAIL","entities":{"errorcode_message":"m"}}]}}`},
+		{200, serverBody},
+		{200, `{"job_id":"` + testJob + `"}`},
+		{202, `{"error":{"code":"Common.0024","message":"Flow limit exceeded"}}`},
+		{429, `{"error_code":"APIGW.0308","error_msg":"throttled","request_id":"r"}`},
+		{400, `{"error":{"code":"Common.0011","message":"Failed to query system tasks."}}`},
+		{404, `{"a":{"b":{"c":{"d":{"code":"X","message":"deep"}}}}}`},
+		{500, "<html>\xff</html>"},
+		{200, `{"server":{"id":"` + testServer + `","status":"SHUTOFF","flavor":{"vcpus":1e400,"ram":"-"}}}`},
+		{200, `{"status":"RUNNING","begin_time":123,"entities":{"sub_jobs":{}}}`},
+		{200, ``},
+		{302, `moved`},
+	}
+	for _, s := range seeds {
+		f.Add(s.status, []byte(s.body), "req-1", "1")
+	}
+	f.Fuzz(func(t *testing.T, status uint16, body []byte, requestID, retryAfterValue string) {
+		code := 100 + int(status)%900
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Body != nil {
+				io.Copy(io.Discard, r.Body)
+				r.Body.Close()
+			}
+			h := http.Header{}
+			h.Set("X-Request-Id", requestID)
+			h.Set("Retry-After", retryAfterValue)
+			return &http.Response{StatusCode: code, Header: h, Body: io.NopCloser(bytes.NewReader(body)), Request: r}, nil
+		})
+		c := mustNew(t, WithEndpoint("https://ecs.example.com"), WithCredentials(testCreds),
+			WithRetryPolicy(RetryPolicy{MaxAttempts: 1}), WithHTTPClient(&http.Client{Transport: rt}))
+		ctx := t.Context()
+
+		job, errJob := c.ShowJob(ctx, testProject, testJob)
+		srv, errSrv := c.ShowServer(ctx, testProject, testServer)
+		id, errMig := c.MigrateServer(ctx, testProject, testServer, Target{DedicatedHostID: testHost})
+		for _, err := range []error{errJob, errSrv, errMig} {
+			if (code < 200 || code > 299) && err == nil {
+				t.Fatalf("status %d gave no error", code)
+			}
+			if ae, ok := errors.AsType[*APIError](err); ok {
+				if len(ae.Message) > maxMessageBytes+len("… (truncated)") || !utf8.ValidString(ae.Message) {
+					t.Fatalf("message not cleaned: %q", ae.Message)
+				}
+				if ae.StatusCode != code {
+					t.Fatalf("APIError status %d, want %d", ae.StatusCode, code)
+				}
+			}
+		}
+		if errJob == nil && job.Status == "" {
+			t.Fatal("a job without a status was accepted")
+		}
+		if errSrv == nil && (srv.ID == "" || srv.Status == "") {
+			t.Fatal("a server without id or status was accepted")
+		}
+		if errMig == nil && ValidateJobID(id) != nil {
+			t.Fatalf("unusable job id %q accepted", id)
+		}
+	})
+}
+
+// FuzzValidateJobID checks that whatever the liberal job id rule accepts is
+// a single, literal path segment.
+func FuzzValidateJobID(f *testing.F) {
+	for _, s := range []string{testJob, testHost, "a..b", "a/b", "%2e%2e", ".", "a b", "x?y#z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if ValidateJobID(id) != nil {
+			return
+		}
+		if url.PathEscape(id) != id || strings.ContainsAny(id, "/?#% \\") || strings.Contains(id, "..") || id == "." || len(id) > maxLooseIDLen {
+			t.Fatalf("accepted %q", id)
+		}
+	})
+}
+
+// FuzzSignerMatchesVerifier signs arbitrary paths, queries, header values
+// and bodies and checks the signature with the test's independent
+// verifier.
+func FuzzSignerMatchesVerifier(f *testing.F) {
+	f.Add("/v1/p/jobs/j", "limit=1&marker=x", "value", []byte("{}\n"))
+	f.Add("/a b/ü/", "test=%E4%B8%80+%28%26%3D%3F%21%23%25.%2A%29&multi=2&multi=1", "  padded  ", []byte(nil))
+	f.Fuzz(func(t *testing.T, path, rawQuery, headerValue string, body []byte) {
+		u := &url.URL{Scheme: "https", Host: "ecs.example.com", Path: path, RawQuery: rawQuery}
+		if _, err := url.ParseQuery(rawQuery); err != nil {
+			return // the signer refuses these; TestSigner_errors covers that
+		}
+		req := httptest.NewRequest(http.MethodPost, "https://ecs.example.com/", bytes.NewReader(body))
+		req.URL = u
+		req.Header.Set("X-Fuzz", headerValue)
+		got := captureSigned(t, &Signer{Credentials: testCreds}, req)
+		sent, err := io.ReadAll(got.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(sent, body) {
+			t.Fatalf("body changed: %q → %q", body, sent)
+		}
+		if err := verifySignature(got, sent, testCreds); err != nil {
+			t.Fatalf("verifier disagrees: %v", err)
+		}
+	})
+}
