@@ -16,7 +16,7 @@ func TestAuthentication(t *testing.T) {
 	sv := srv.AddServer(ServerSpec{})
 	inPool := srv.AddServer(ServerSpec{})
 	deh := srv.AddDedicatedHost(HostSpec{})
-	perm := srv.Credential()
+	perm := srv.cred
 
 	tests := map[string]struct {
 		method, path, body string

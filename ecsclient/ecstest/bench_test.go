@@ -36,7 +36,7 @@ func BenchmarkShowJobHTTP(b *testing.B) {
 	ids := benchJobs(b, srv, 1000)
 	type signed struct{ url, date, authz string }
 	reqs := make([]signed, len(ids))
-	cred := srv.Credential()
+	cred := srv.cred
 	at := time.Now()
 	for i, id := range ids {
 		r, _ := http.NewRequest(http.MethodGet, srv.URL+jobPath(srv.ProjectID(), id), nil)
@@ -85,7 +85,7 @@ func BenchmarkServeShowJob(b *testing.B) {
 			for i, id := range ids {
 				r := httptest.NewRequest(http.MethodGet, jobPath(srv.ProjectID(), id), nil)
 				r.Header.Set("User-Agent", "ecstest-bench")
-				sign(b, r, "", srv.Credential(), time.Now())
+				sign(b, r, "", srv.cred, time.Now())
 				reqs[i] = r
 			}
 			var next atomic.Uint64

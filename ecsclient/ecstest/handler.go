@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -31,12 +32,16 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h["X-Request-Id"] = []string{rec.RequestID}
 	h["Content-Type"] = []string{jsonContentType}
 
+	var rt route
 	body, aerr := readBody(r)
 	if aerr != nil {
 		s.writeError(w, &rec, aerr)
 		return
 	}
-	rt, ok := parseRoute(r.Method, r.URL.Path)
+	path, ok := strings.CutPrefix(r.URL.Path, s.base)
+	if ok {
+		rt, ok = parseRoute(r.Method, path)
+	}
 	if !ok {
 		s.writeError(w, &rec, gatewayError(http.StatusNotFound, codeAPINotFound, "The API does not exist or has not been published in the environment"))
 		return

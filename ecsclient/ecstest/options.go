@@ -48,6 +48,11 @@ func WithRateLimit(perSecond float64, burst int) Option {
 // off.
 func WithRequestLogSize(n int) Option { return func(cfg *Config) { cfg.RequestLogSize = n } }
 
+// WithBasePath serves the API under a path prefix, e.g. "/ecs", so that a
+// client whose endpoint carries a path must keep it; [Server.URL] includes
+// it.
+func WithBasePath(prefix string) Option { return func(cfg *Config) { cfg.BasePath = prefix } }
+
 // WithInventory creates inv at start; its first project becomes the default
 // project.
 func WithInventory(inv Inventory) Option { return func(cfg *Config) { cfg.Inventory = inv } }

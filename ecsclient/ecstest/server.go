@@ -8,8 +8,8 @@ import (
 
 // Server is a [Simulator] listening on a loopback port, for tests, in the
 // spirit of [httptest.Server]. It accepts a generated credential
-// ([Server.Credentials]), has a default project ([Server.ProjectID]) and
-// shuts down when the test ends.
+// ([Server.Credentials]), has a default project ([Server.ProjectID]), hands
+// out ready clients ([Server.Client]) and shuts down when the test ends.
 type Server struct {
 	*Simulator
 
@@ -46,7 +46,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		tb.Fatalf("ecstest: default project: %v", err)
 	}
 	s.ts = httptest.NewServer(sim)
-	s.URL = s.ts.URL
+	s.URL = s.ts.URL + cfg.BasePath
 	tb.Cleanup(s.Close)
 	return s
 }
@@ -54,9 +54,6 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 // Close shuts the server down, waiting for requests in flight. It is called
 // automatically when the test ends.
 func (s *Server) Close() { s.ts.Close() }
-
-// Credential returns the generated credential the server accepts.
-func (s *Server) Credential() Credential { return s.cred }
 
 // ProjectID returns the default project's id.
 func (s *Server) ProjectID() string { return s.projectID }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,6 +73,10 @@ type Config struct {
 	// RequestLogSize is how many requests the log keeps; 0 means
 	// [DefaultRequestLogSize], negative turns the log off (counters stay).
 	RequestLogSize int
+	// BasePath, when set (e.g. "/ecs"), is a path prefix every API path must
+	// carry, like a proxy's; requests outside it get 404 APIGW.0101. It
+	// catches clients that drop their endpoint's path.
+	BasePath string
 	// Inventory to create at start.
 	Inventory Inventory
 	// OnRequest, when set, is called after every request with its log entry,
@@ -94,6 +99,7 @@ type Simulator struct {
 	limiter *rateLimiter
 	log     *requestLog
 	hook    func(Request)
+	base    string
 
 	reqPrefix string
 	reqSeq    atomic.Uint64
@@ -127,6 +133,10 @@ func NewSimulator(cfg Config) (*Simulator, error) {
 		hosts:     map[string]*host{},
 		jobs:      map[string]*job{},
 		hook:      cfg.OnRequest,
+		base:      cfg.BasePath,
+	}
+	if s.base != "" && (!strings.HasPrefix(s.base, "/") || strings.HasSuffix(s.base, "/")) {
+		return nil, fmt.Errorf("ecstest: base path %q must start with / and not end with /", s.base)
 	}
 	if s.clock == nil {
 		s.clock = WallClock{}
