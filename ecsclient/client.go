@@ -10,10 +10,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -184,141 +182,6 @@ func (c *Client) newRequest(ctx context.Context, rq *call) (*http.Request, error
 		req.Header.Set(headerProjectID, rq.project)
 	}
 	return req, nil
-}
-
-// attemptResult is what one attempt says about the next.
-type attemptResult struct {
-	err        error
-	retry      bool          // safe and worth repeating
-	retryAfter time.Duration // the server's Retry-After, if any
-}
-
-// attempt sends rq once and decodes a 2xx body into out. It watches the
-// exchange with an httptrace so that, for an unsafe request, it can tell
-// "never sent" (retryable) from "sent, answer lost" (outcome unknown).
-func (c *Client) attempt(ctx context.Context, rq *call, out any) attemptResult {
-	var gotConn, wrote atomic.Bool
-	tctx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) { gotConn.Store(true) },
-		WroteRequest: func(i httptrace.WroteRequestInfo) {
-			if i.Err == nil {
-				wrote.Store(true)
-			}
-		},
-	})
-	req, err := c.newRequest(tctx, rq)
-	if err != nil {
-		return attemptResult{err: err}
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return c.exchangeFailed(ctx, rq, err, gotConn.Load(), wrote.Load())
-	}
-	body, err := readBody(resp)
-	if err != nil {
-		if !rq.safe {
-			return attemptResult{err: outcomeUnknown(&networkError{err: err})}
-		}
-		return attemptResult{err: &networkError{err: err}, retry: ctx.Err() == nil}
-	}
-	if apiErr := c.checkResponse(resp, body); apiErr != nil {
-		return c.classifyAnswer(rq, apiErr, resp.Header)
-	}
-	if out != nil {
-		if err := decodeBody(body, out); err != nil {
-			if !rq.safe {
-				err = outcomeUnknown(err)
-			}
-			return attemptResult{err: err}
-		}
-	}
-	return attemptResult{}
-}
-
-// exchangeFailed classifies an error without an answer. An unsafe request
-// counts as unsent only if the request was never written in full; once
-// written (or, when the caller's ctx ended, once a connection was in hand)
-// its outcome is unknown.
-func (c *Client) exchangeFailed(ctx context.Context, rq *call, err error, gotConn, wrote bool) attemptResult {
-	if errors.Is(err, errSignerNoCredentials) || errors.Is(err, errNoToken) {
-		return attemptResult{err: err}
-	}
-	err = c.scrub(err)
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		if !errors.Is(err, ctxErr) {
-			err = fmt.Errorf("%w: %w", ctxErr, err)
-		}
-		if !rq.safe && (wrote || gotConn) {
-			return attemptResult{err: outcomeUnknown(err)}
-		}
-		return attemptResult{err: err}
-	}
-	if !rq.safe && wrote {
-		return attemptResult{err: outcomeUnknown(&networkError{err: err})}
-	}
-	return attemptResult{err: &networkError{err: err}, retry: true}
-}
-
-// scrub returns err, or, if its text holds a known credential (a custom
-// transport could echo a header), a plain error with the text redacted.
-func (c *Client) scrub(err error) error {
-	if msg := err.Error(); c.redact.redact(msg) != msg {
-		return errors.New(c.redact.redact(msg))
-	}
-	return err
-}
-
-// classifyAnswer decides what an error answer means for rq. Throttling is
-// retried for every request: the gateway refused it. Other transient
-// answers are retried only for safe requests; for an unsafe request a 5xx
-// that is not an explicit refusal (Ecs.0603) leaves the outcome unknown.
-func (c *Client) classifyAnswer(rq *call, e *APIError, h http.Header) attemptResult {
-	switch {
-	case errors.Is(e, ErrThrottled):
-		return attemptResult{err: e, retry: true, retryAfter: retryAfter(h, c.now())}
-	case rq.safe && e.transient():
-		return attemptResult{err: e, retry: true, retryAfter: retryAfter(h, c.now())}
-	case !rq.safe && e.StatusCode >= 500 && !errors.Is(e, ErrBusy):
-		return attemptResult{err: outcomeUnknown(e)}
-	}
-	return attemptResult{err: e}
-}
-
-// checkResponse returns the *APIError an answer carries, or nil for a
-// success: any non-2xx status, and a 2xx whose body is an error object.
-func (c *Client) checkResponse(resp *http.Response, body []byte) *APIError {
-	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-		return parseErrorInSuccess(resp.StatusCode, resp.Header, body, c.redact)
-	}
-	return parseErrorAnswer(resp.StatusCode, resp.Header, body, c.redact)
-}
-
-// readBody reads and closes an answer's body. A 2xx body over the limit is
-// an error; an error body is simply cut.
-func readBody(resp *http.Response) ([]byte, error) {
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxResponseBytes {
-		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
-			return nil, fmt.Errorf("response body larger than %d bytes", maxResponseBytes)
-		}
-		b = b[:maxResponseBytes]
-	}
-	return b, nil
-}
-
-// decodeBody unmarshals a success body.
-func decodeBody(body []byte, out any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return errors.New("decode response: empty body")
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("decode response: %w", err)
-	}
-	return nil
 }
 
 // encodeBody encodes v as the official SDK does: json.Encoder without HTML

@@ -95,48 +95,50 @@ func (e *codeError) Error() string { return e.msg }
 // ErrJobNotFound also match a 404 from the ECS service in the operation that
 // looks the server or job up (see [Client.ShowServer], [Client.ShowJob]).
 var (
-	// ErrServerNotFound: the server does not exist (Ecs.0114, Ecs.0614).
+	// ErrServerNotFound means the server does not exist (Ecs.0114, Ecs.0614).
 	ErrServerNotFound error = &codeError{msg: "server not found", codes: []string{"Ecs.0114", "Ecs.0614"}}
-	// ErrJobNotFound: the job id is unknown or the finished job was
+	// ErrJobNotFound means the job id is unknown or the finished job was
 	// removed (Common.0011).
 	ErrJobNotFound error = &codeError{msg: "job not found", codes: []string{"Common.0011"}}
-	// ErrNotStopped: the server's status does not allow the operation, e.g.
-	// migrating a running server (Ecs.0100).
+	// ErrNotStopped means the server's status does not allow the
+	// operation, e.g. migrating a running server (Ecs.0100).
 	ErrNotStopped error = &codeError{msg: "server status does not meet requirements", codes: []string{"Ecs.0100"}}
-	// ErrLocked: the server is locked (Ecs.0605).
+	// ErrLocked means the server is locked (Ecs.0605).
 	ErrLocked error = &codeError{msg: "server is locked", codes: []string{"Ecs.0605"}}
-	// ErrSameHost: cold migration to the dedicated host the server is
-	// already on (Ecs.0221).
+	// ErrSameHost means a cold migration to the dedicated host the server
+	// is already on (Ecs.0221).
 	ErrSameHost error = &codeError{msg: "server is already on that dedicated host", codes: []string{"Ecs.0221"}}
-	// ErrInsufficientResources: not enough resources for the flavor
-	// (Ecs.0319).
+	// ErrInsufficientResources means there are not enough resources for
+	// the flavor (Ecs.0319).
 	ErrInsufficientResources error = &codeError{msg: "insufficient resources for the flavor", codes: []string{"Ecs.0319"}}
-	// ErrInvalidParameter: the service rejected a parameter (Ecs.0005).
+	// ErrInvalidParameter means the service rejected a parameter (Ecs.0005).
 	ErrInvalidParameter error = &codeError{msg: "invalid parameter", codes: []string{"Ecs.0005"}}
-	// ErrBusy: other commands are running on the server; retry in about a
-	// minute (Ecs.0603). The request was refused, not processed.
+	// ErrBusy means other commands are running on the server; retry in
+	// about a minute (Ecs.0603). The request was refused, not processed.
 	ErrBusy error = &codeError{msg: "other operations are in progress on the server", codes: []string{"Ecs.0603"}}
-	// ErrThrottled: a rate limit was hit (HTTP 429, APIGW.0308, APIG.0308,
-	// Common.1503, or 202 Common.0024). The request was not processed.
+	// ErrThrottled means a rate limit was hit (HTTP 429, APIGW.0308,
+	// APIG.0308, Common.1503, or 202 Common.0024). The request was not
+	// processed.
 	ErrThrottled error = &codeError{msg: "throttled", codes: []string{"APIGW.0308", "APIG.0308", "Common.1503", "Common.0024"}, statuses: []int{http.StatusTooManyRequests}}
-	// ErrAuthFailed: authentication failed: bad signature, unknown access
-	// key, expired token or clock skew (HTTP 401, APIGW.0301, APIG.0301,
-	// Common.0013).
+	// ErrAuthFailed means authentication failed: a bad signature, an
+	// unknown access key, an expired token or clock skew (HTTP 401,
+	// APIGW.0301, APIG.0301, Common.0013).
 	ErrAuthFailed error = &codeError{msg: "authentication failed", codes: []string{"APIGW.0301", "APIG.0301", "Common.0013"}, statuses: []int{http.StatusUnauthorized}}
-	// ErrPermissionDenied: authenticated but not allowed, or account
-	// balance problems (HTTP 403, Ecs.0003, Pdp.0001).
+	// ErrPermissionDenied means the caller is authenticated but not
+	// allowed, or the account has balance problems (HTTP 403, Ecs.0003,
+	// Pdp.0001).
 	ErrPermissionDenied error = &codeError{msg: "permission denied", codes: []string{"Ecs.0003", "Pdp.0001"}, statuses: []int{http.StatusForbidden}}
 )
 
 // Errors that no answer carries; they are matched with [errors.Is].
 var (
-	// ErrOutcomeUnknown: a state-changing request (migrate, stop, start) may
-	// or may not have been processed: the connection broke or timed out
-	// after the request was sent, the answer was a 5xx that is not an
-	// explicit refusal, or a 2xx answer carried no usable job id. Do not
-	// submit again before reconciling (e.g. with ShowServer).
+	// ErrOutcomeUnknown means a state-changing request (migrate, stop,
+	// start) may or may not have been processed: the connection broke or
+	// timed out after the request was sent, the answer was a 5xx that is
+	// not an explicit refusal, or a 2xx answer carried no usable job id.
+	// Do not submit again before reconciling (e.g. with ShowServer).
 	ErrOutcomeUnknown = errors.New("outcome unknown: the request may have been processed")
-	// ErrInvalidID: an id is malformed; nothing was sent.
+	// ErrInvalidID means an id is malformed; nothing was sent.
 	ErrInvalidID = errors.New("invalid id")
 )
 
