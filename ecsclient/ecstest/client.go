@@ -13,7 +13,7 @@ func (s *Server) Credentials() ecsclient.Credentials {
 }
 
 // Client returns an [ecsclient.Client] for the server: endpoint [Server.URL],
-// signing with [Server.Credentials], over the server's own HTTP client, and
+// signing with [Server.Credentials], over [Server.HTTPClient]'s pool, and
 // retrying with millisecond backoff so that fault tests run fast. opts are
 // applied after these and override them (e.g. [ecsclient.WithRetryPolicy]).
 // The test fails if the client cannot be built.
@@ -22,7 +22,7 @@ func (s *Server) Client(opts ...ecsclient.Option) *ecsclient.Client {
 	base := []ecsclient.Option{
 		ecsclient.WithEndpoint(s.URL),
 		ecsclient.WithCredentials(s.Credentials()),
-		ecsclient.WithHTTPClient(s.ts.Client()),
+		ecsclient.WithHTTPClient(s.HTTPClient()),
 		ecsclient.WithRetryPolicy(ecsclient.RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}),
 	}
 	c, err := ecsclient.New(append(base, opts...)...)

@@ -1,12 +1,8 @@
 package ecstest
 
 import (
-	"bufio"
-	"errors"
 	"io"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -21,21 +17,15 @@ const jsonContentType = "application/json;charset=UTF-8"
 // faults and latency, then perform the operation.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	gwNow := s.gateway.Now()
-	rec := Request{Time: gwNow, RequestID: s.newRequestID(), Method: r.Method, Path: r.URL.Path}
-	defer func() {
-		s.log.record(rec)
-		if s.hook != nil {
-			s.hook(rec)
-		}
-	}()
+	x := &exchange{s: s, w: w, rec: Request{Time: gwNow, RequestID: s.newRequestID(), Method: r.Method, Path: r.URL.Path}}
 	h := w.Header()
-	h["X-Request-Id"] = []string{rec.RequestID}
+	h["X-Request-Id"] = []string{x.rec.RequestID}
 	h["Content-Type"] = []string{jsonContentType}
 
 	var rt route
 	body, aerr := readBody(r)
 	if aerr != nil {
-		s.writeError(w, &rec, aerr)
+		x.fail(aerr)
 		return
 	}
 	path, ok := strings.CutPrefix(r.URL.Path, s.base)
@@ -43,82 +33,81 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt, ok = parseRoute(r.Method, path)
 	}
 	if !ok {
-		s.writeError(w, &rec, gatewayError(http.StatusNotFound, codeAPINotFound, "The API does not exist or has not been published in the environment"))
+		x.fail(gatewayError(http.StatusNotFound, codeAPINotFound, "The API does not exist or has not been published in the environment"))
 		return
 	}
 	if rt.op == OpBatchStopServers {
 		rt.op = actionOp(body)
 	}
-	rec.Op, rec.ProjectID = rt.op, rt.projectID
+	x.rec.Op, x.rec.ProjectID = rt.op, rt.projectID
 	switch rt.op {
 	case OpShowJob:
-		rec.JobID = rt.id
+		x.rec.JobID = rt.id
 	default:
-		rec.ServerID = rt.id
+		x.rec.ServerID = rt.id
 	}
 	if aerr := s.auth.verify(r, body, gwNow); aerr != nil {
-		s.writeError(w, &rec, aerr)
+		x.fail(aerr)
 		return
 	}
-	rec.Authenticated = true
+	x.rec.Authenticated = true
 	if aerr := s.checkProject(r, rt.projectID); aerr != nil {
-		s.writeError(w, &rec, aerr)
+		x.fail(aerr)
 		return
 	}
 	if aerr := s.limiter.allow(rt.projectID, gwNow); aerr != nil {
-		s.writeError(w, &rec, aerr)
+		x.fail(aerr)
 		return
 	}
 	fault, faulty, delay := s.faults.pick(rt.op)
 	if faulty {
-		rec.Fault = fault.String()
+		x.rec.Fault = fault.String()
 		if fault.Kind == FaultLatency {
 			delay += fault.Delay
 		}
 	}
 	if delay > 0 && !wait(r, delay) {
-		return // the client gave up
+		x.abandon() // the client gave up
+		return
 	}
 	if faulty {
 		switch fault.Kind {
 		case FaultGatewayThrottle:
-			s.writeError(w, &rec, gatewayError(http.StatusTooManyRequests, codeThrottled,
+			x.fail(gatewayError(http.StatusTooManyRequests, codeThrottled,
 				"The throttling threshold has been reached: policy user over ratelimit,limit:60,time:1 minute"))
 			return
 		case FaultAPIThrottle:
-			s.writeError(w, &rec, ecsError(http.StatusTooManyRequests, codeAPIThrottled, "API flow control: the request is throttled."))
+			x.fail(ecsError(http.StatusTooManyRequests, codeAPIThrottled, "API flow control: the request is throttled."))
 			return
 		case FaultFlowLimit:
-			s.writeError(w, &rec, ecsError(http.StatusAccepted, codeFlowLimit, "Flow limit exceeded. Try again later."))
+			x.fail(ecsError(http.StatusAccepted, codeFlowLimit, "Flow limit exceeded. Try again later."))
 			return
 		case FaultServerError:
-			s.writeError(w, &rec, serverErrorFor(fault.Status))
+			x.fail(serverErrorFor(fault.Status))
 			return
 		case FaultConnectionReset:
-			resetConnection(w)
+			x.reset()
 			return
 		}
 	}
-	status, out, aerr := s.dispatch(rt, body, &rec)
+	status, out, aerr := s.dispatch(rt, body, &x.rec)
 	if aerr != nil {
-		rec.Code = aerr.code
-		status, out = aerr.status, aerr.body(rec.RequestID)
+		x.rec.Code = aerr.code
+		status, out = aerr.status, aerr.body(x.rec.RequestID)
 	}
 	if faulty {
 		switch fault.Kind {
 		case FaultMalformedBody:
 			out = []byte(`{"job_id": <html>Bad Gateway</html>`)
 		case FaultTruncatedBody:
-			truncateResponse(w, status, rec.RequestID, out)
-			rec.Status = status
+			x.truncate(status, out)
 			return
 		case FaultResponseLost:
-			resetConnection(w)
+			x.reset()
 			return
 		}
 	}
-	rec.Status = status
-	write(w, status, out)
+	x.send(status, out)
 }
 
 // dispatch performs the routed operation at the model clock's time.
@@ -222,70 +211,4 @@ func readBody(r *http.Request) ([]byte, *apiError) {
 		return nil, gatewayError(http.StatusRequestEntityTooLarge, codeBadRequest, "Request entity too large")
 	}
 	return body, nil
-}
-
-// writeError answers aerr and records it.
-func (s *Simulator) writeError(w http.ResponseWriter, rec *Request, aerr *apiError) {
-	rec.Status, rec.Code = aerr.status, aerr.code
-	write(w, aerr.status, aerr.body(rec.RequestID))
-}
-
-func write(w http.ResponseWriter, status int, body []byte) {
-	w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(status)
-	_, _ = w.Write(body) // the client may be gone; nothing to do about it
-}
-
-// wait blocks for d of wall time, or until the request's context ends; it
-// reports whether the full delay passed.
-func wait(r *http.Request, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
-}
-
-// resetConnection closes the connection without an answer; on TCP with
-// SO_LINGER 0, so that the client sees a reset.
-func resetConnection(w http.ResponseWriter) {
-	conn, _, err := hijack(w)
-	if err != nil {
-		panic(http.ErrAbortHandler) // net/http's own way to abort without an answer
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
-	}
-	_ = conn.Close()
-}
-
-// truncateResponse sends the status line, headers announcing the full length
-// and only the first half of body, then closes the connection.
-func truncateResponse(w http.ResponseWriter, status int, requestID string, body []byte) {
-	conn, buf, err := hijack(w)
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	defer conn.Close()
-	_, _ = buf.WriteString("HTTP/1.1 " + strconv.Itoa(status) + " " + http.StatusText(status) + "\r\n" +
-		"Content-Type: " + jsonContentType + "\r\nX-Request-Id: " + requestID + "\r\n" +
-		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n")
-	_, _ = buf.Write(body[:len(body)/2])
-	_ = buf.Flush()
-}
-
-// hijack takes the connection over from net/http.
-func hijack(w http.ResponseWriter) (net.Conn, *bufio.Writer, error) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("connection cannot be hijacked")
-	}
-	conn, rw, err := hj.Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	return conn, rw.Writer, nil
 }

@@ -25,7 +25,7 @@ type rawClient struct {
 
 func newRawClient(t testing.TB, srv *Server) *rawClient {
 	t.Helper()
-	return &rawClient{t: t, srv: srv, hc: srv.ts.Client(), cred: srv.cred, now: time.Now}
+	return &rawClient{t: t, srv: srv, hc: srv.HTTPClient(), cred: srv.cred, now: time.Now}
 }
 
 // rawResponse is an answer as received.

@@ -1,6 +1,7 @@
 package ecstest
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ type Server struct {
 
 	tb        testing.TB
 	ts        *httptest.Server
+	transport *http.Transport
 	cred      Credential
 	projectID string
 	clock     Clock
@@ -47,13 +49,26 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	}
 	s.ts = httptest.NewServer(sim)
 	s.URL = s.ts.URL + cfg.BasePath
+	// A pool big enough for parallel clients: with net/http's default of two
+	// idle connections per host, busy tests would churn through ports.
+	s.transport = &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512, IdleConnTimeout: time.Minute}
 	tb.Cleanup(s.Close)
 	return s
 }
 
+// HTTPClient returns a plain, unsigned HTTP client for the server, for
+// tests that build requests by hand. [Server.Client] uses the same
+// connection pool.
+func (s *Server) HTTPClient() *http.Client {
+	return &http.Client{Transport: s.transport}
+}
+
 // Close shuts the server down, waiting for requests in flight. It is called
 // automatically when the test ends.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	s.transport.CloseIdleConnections()
+	s.ts.Close()
+}
 
 // ProjectID returns the default project's id.
 func (s *Server) ProjectID() string { return s.projectID }

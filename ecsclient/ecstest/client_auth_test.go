@@ -1,0 +1,93 @@
+package ecstest_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coldmove/coldmove/ecsclient"
+	"github.com/coldmove/coldmove/ecsclient/ecstest"
+)
+
+func TestClientAuthentication(t *testing.T) {
+	t.Parallel()
+	temp := ecstest.GenerateTemporaryCredential()
+	const token = "iam-token-for-the-simulator"
+	tests := map[string]struct {
+		opts    func(srv *ecstest.Server) []ecsclient.Option
+		server  []ecstest.Option
+		wantErr error
+	}{
+		"generated credential": {opts: func(*ecstest.Server) []ecsclient.Option { return nil }},
+		"wrong secret key": {
+			opts: func(srv *ecstest.Server) []ecsclient.Option {
+				c := srv.Credentials()
+				c.SecretKey = "not-the-secret"
+				return []ecsclient.Option{ecsclient.WithCredentials(c)}
+			},
+			wantErr: ecsclient.ErrAuthFailed,
+		},
+		"unknown access key": {
+			opts: func(*ecstest.Server) []ecsclient.Option {
+				c := ecstest.GenerateCredential()
+				return []ecsclient.Option{ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: c.AccessKey, SecretKey: c.SecretKey})}
+			},
+			wantErr: ecsclient.ErrAuthFailed,
+		},
+		"client clock 20 minutes behind the gateway": {
+			opts:    func(*ecstest.Server) []ecsclient.Option { return nil },
+			server:  []ecstest.Option{ecstest.WithGatewayClock(ecstest.NewManualClock(time.Now().Add(20 * time.Minute)))},
+			wantErr: ecsclient.ErrAuthFailed,
+		},
+		"temporary credential": {
+			opts: func(*ecstest.Server) []ecsclient.Option {
+				return []ecsclient.Option{ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: temp.AccessKey, SecretKey: temp.SecretKey, SecurityToken: temp.SecurityToken})}
+			},
+			server: []ecstest.Option{ecstest.WithCredentials(temp)},
+		},
+		"temporary credential without its token": {
+			opts: func(*ecstest.Server) []ecsclient.Option {
+				return []ecsclient.Option{ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: temp.AccessKey, SecretKey: temp.SecretKey})}
+			},
+			server:  []ecstest.Option{ecstest.WithCredentials(temp)},
+			wantErr: ecsclient.ErrAuthFailed,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := ecstest.NewServer(t, tt.server...)
+			sv := srv.AddServer(ecstest.ServerSpec{})
+			client := srv.Client(tt.opts(srv)...)
+			_, err := client.ShowServer(t.Context(), srv.ProjectID(), sv)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				for _, secret := range []string{srv.Credentials().SecretKey, temp.SecretKey, temp.SecurityToken} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("error reveals a secret: %v", err)
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("X-Auth-Token", func(t *testing.T) {
+		t.Parallel()
+		srv := ecstest.NewServer(t, ecstest.WithTokens(token))
+		sv := srv.AddServer(ecstest.ServerSpec{})
+		for tok, wantErr := range map[string]error{token: nil, "forged": ecsclient.ErrAuthFailed} {
+			client, err := ecsclient.New(ecsclient.WithEndpoint(srv.URL), ecsclient.WithToken(tok),
+				ecsclient.WithHTTPClient(&http.Client{}), ecsclient.WithRetryPolicy(ecsclient.RetryPolicy{MaxAttempts: 1}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := client.ShowServer(t.Context(), srv.ProjectID(), sv); !errors.Is(err, wantErr) || (wantErr == nil) != (err == nil) {
+				t.Errorf("token %q: err = %v, want %v", tok, err, wantErr)
+			}
+		}
+	})
+}
