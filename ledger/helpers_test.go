@@ -87,7 +87,7 @@ func newJob(n int, next time.Time) ledger.Job {
 		ProjectID:     "0605767d3d80d5762f4fc00c7b8a1234",
 		Region:        "cn-north-4",
 		ServerID:      r.ServerID,
-		Target:        ledger.Target{DedicatedHostID: "dh-0001"},
+		Target:        ledger.Target{DedicatedHostID: "c0ffee00-1c2d-4e5f-8a9b-0c1d2e3f4a5b"},
 		TraceParent:   "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 		Deadline:      next.Add(time.Hour),
 		NextPoll:      next,

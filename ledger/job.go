@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/coldmove/coldmove/events"
 )
 
 // Target is where a server is being moved: a dedicated host, or the public
-// pool (off any dedicated host). Exactly one is set.
-type Target struct {
-	DedicatedHostID string `json:"dedicated_host_id,omitempty"`
-	PublicPool      bool   `json:"public_pool,omitempty"`
-}
+// pool (off any dedicated host). It is the target of package events, so a
+// request's target is recorded and carried onto its outcome unchanged.
+type Target = events.Target
 
 // JobLease says which poller works on a job record, and until when.
 type JobLease struct {
@@ -76,13 +76,8 @@ func (j *Job) validate() error {
 	case j.RequestKey != RequestKey(j.RequestSource, j.RequestID):
 		errs = append(errs, fmt.Errorf("request key %q is not the key of request %s from %s", j.RequestKey, j.RequestID, j.RequestSource))
 	}
-	if (j.Target.DedicatedHostID == "") == !j.Target.PublicPool {
-		errs = append(errs, errors.New("target must name a dedicated host or the public pool, not both or neither"))
-	}
-	if j.Target.DedicatedHostID != "" {
-		if err := checkID("dedicated host id", j.Target.DedicatedHostID); err != nil {
-			errs = append(errs, err)
-		}
+	if err := j.Target.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if j.Deadline.IsZero() {
 		errs = append(errs, errors.New("deadline must be set"))

@@ -25,9 +25,9 @@ func TestRecordJob_invalid(t *testing.T) {
 		"bad server id":    {func(j *ledger.Job) { j.ServerID = "" }, `server id ""`},
 		"no request":       {func(j *ledger.Job) { j.RequestID = "" }, "request id and source must be set"},
 		"wrong key":        {func(j *ledger.Job) { j.RequestKey = "abc" }, `request key "abc" is not the key of request req-1`},
-		"no target":        {func(j *ledger.Job) { j.Target = ledger.Target{} }, "not both or neither"},
-		"both targets":     {func(j *ledger.Job) { j.Target.PublicPool = true }, "not both or neither"},
-		"bad host id":      {func(j *ledger.Job) { j.Target.DedicatedHostID = "h*" }, `dedicated host id "h*"`},
+		"no target":        {func(j *ledger.Job) { j.Target = ledger.Target{} }, "target: is empty"},
+		"both targets":     {func(j *ledger.Job) { j.Target.PublicPool = true }, "names both a dedicated host and the public pool"},
+		"bad host id":      {func(j *ledger.Job) { j.Target.DedicatedHostID = "h*" }, "target.dedicated_host_id: must be a UUID"},
 		"no deadline":      {func(j *ledger.Job) { j.Deadline = time.Time{} }, "deadline must be set"},
 		"several problems": {func(j *ledger.Job) { j.JobID, j.Deadline = "", time.Time{} }, "deadline must be set"},
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/coldmove/coldmove/internal/config"
 )
 
 // Config names the bucket and sets the ledger's policies. Its envconfig
@@ -35,22 +37,47 @@ func DefaultConfig() Config {
 	return Config{Bucket: "coldmove_ledger", Replicas: 1, History: 1, ClaimStaleAfter: 15 * time.Minute}
 }
 
-// Validate reports every problem with the configuration at once.
-func (c Config) Validate() error {
-	var errs []error
-	if c.Bucket == "" {
-		errs = append(errs, errors.New("ledger: bucket name is empty"))
+// Check returns every problem with the values, naming the variable of
+// each.
+func (c Config) Check() []config.Problem {
+	var ps []config.Problem
+	add := func(v, format string, args ...any) {
+		ps = append(ps, config.Problem{Var: v, Problem: fmt.Sprintf(format, args...)})
+	}
+	if !validBucket(c.Bucket) {
+		add("COLDMOVE_LEDGER_BUCKET", "%q must be letters, digits, '-' or '_'", c.Bucket)
 	}
 	if c.Replicas < 1 || c.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("ledger: replicas %d out of range 1-5", c.Replicas))
+		add("COLDMOVE_LEDGER_REPLICAS", "must be 1 to 5, not %d", c.Replicas)
 	}
 	if c.History < 1 || c.History > 64 {
-		errs = append(errs, fmt.Errorf("ledger: history %d out of range 1-64", c.History))
+		add("COLDMOVE_LEDGER_HISTORY", "must be 1 to 64, not %d", c.History)
 	}
 	if c.ClaimStaleAfter <= 0 {
-		errs = append(errs, fmt.Errorf("ledger: claim stale time %s must be positive", c.ClaimStaleAfter))
+		add("COLDMOVE_CLAIM_STALE_AFTER", "must be positive, not %s", c.ClaimStaleAfter)
 	}
-	return errors.Join(errs...)
+	return ps
+}
+
+// Validate returns the problems of [Config.Check] as one *config.Error,
+// or nil.
+func (c Config) Validate() error {
+	if ps := c.Check(); len(ps) > 0 {
+		return fmt.Errorf("ledger: %w", &config.Error{Problems: ps})
+	}
+	return nil
+}
+
+func validBucket(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Option adjusts a [Ledger] at [Open].

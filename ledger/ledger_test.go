@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/coldmove/coldmove/internal/config"
 	"github.com/coldmove/coldmove/internal/natstest"
 	"github.com/coldmove/coldmove/ledger"
 )
@@ -20,12 +22,13 @@ func TestConfig_Validate(t *testing.T) {
 	if err := ledger.DefaultConfig().Validate(); err != nil {
 		t.Errorf("DefaultConfig().Validate() = %v", err)
 	}
-	bad := ledger.Config{Bucket: "", Replicas: 0, History: 65, ClaimStaleAfter: -time.Second}
+	bad := ledger.Config{Bucket: "a.b", Replicas: 0, History: 65, ClaimStaleAfter: -time.Second}
 	err := bad.Validate()
 	if err == nil {
 		t.Fatal("Validate of a bad config succeeded")
 	}
-	for _, want := range []string{"bucket name is empty", "replicas 0", "history 65", "claim stale time -1s"} {
+	for _, want := range []string{"COLDMOVE_LEDGER_BUCKET", "COLDMOVE_LEDGER_REPLICAS: must be 1 to 5, not 0",
+		"COLDMOVE_LEDGER_HISTORY: must be 1 to 64, not 65", "COLDMOVE_CLAIM_STALE_AFTER: must be positive, not -1s"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error %q does not mention %q", err, want)
 		}
@@ -249,5 +252,28 @@ func TestLedger_replicated(t *testing.T) {
 	}
 	if won != 1 {
 		t.Errorf("%d leases won on R3, want 1", won)
+	}
+}
+
+func TestConfig_defaultsFromEnvironment(t *testing.T) {
+	// Changes the process environment: not parallel.
+	for _, v := range []string{"COLDMOVE_LEDGER_BUCKET", "COLDMOVE_LEDGER_REPLICAS", "COLDMOVE_LEDGER_HISTORY", "COLDMOVE_CLAIM_STALE_AFTER"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	var got ledger.Config
+	if err := config.Load(&got); err != nil {
+		t.Fatalf("config.Load: %v", err)
+	}
+	if diff := cmp.Diff(ledger.DefaultConfig(), got); diff != "" {
+		t.Errorf("(-DefaultConfig +envconfig):\n%s", diff)
+	}
+	t.Setenv("COLDMOVE_LEDGER_REPLICAS", "3")
+	t.Setenv("COLDMOVE_CLAIM_STALE_AFTER", "2m")
+	if err := config.Load(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Replicas != 3 || got.ClaimStaleAfter != 2*time.Minute {
+		t.Errorf("from the environment: replicas %d, stale %s; want 3, 2m", got.Replicas, got.ClaimStaleAfter)
 	}
 }
