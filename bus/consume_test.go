@@ -1,0 +1,394 @@
+package bus_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/coldmove/coldmove/bus"
+	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/internal/natstest"
+)
+
+// waitTimeout bounds every wait for a delivery or an advisory.
+const waitTimeout = 10 * time.Second
+
+// consuming runs b.Consume with h until the returned stop is called; stop
+// cancels, waits for Consume to return and returns its error.
+func consuming(t *testing.T, b *bus.Bus, h bus.Handler, opts ...bus.ConsumeOption) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- b.Consume(ctx, h, opts...) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case err = <-done:
+			case <-time.After(waitTimeout):
+				err = errors.New("Consume did not return after cancel")
+			}
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// recorder is a handler that records deliveries and answers with decide.
+func recorder(decide func(*bus.Delivery) bus.Result) (bus.Handler, <-chan *bus.Delivery) {
+	ch := make(chan *bus.Delivery, 100)
+	return func(_ context.Context, d *bus.Delivery) bus.Result {
+		ch <- d
+		return decide(d)
+	}, ch
+}
+
+func next(t *testing.T, ch <-chan *bus.Delivery) *bus.Delivery {
+	t.Helper()
+	select {
+	case d := <-ch:
+		return d
+	case <-time.After(waitTimeout):
+		t.Fatal("no delivery")
+		return nil
+	}
+}
+
+// advisories subscribes to JetStream advisories of one kind for the
+// consumer, e.g. MAX_DELIVERIES or MSG_TERMINATED.
+func advisories(t *testing.T, nc *nats.Conn, kind, consumer string) <-chan *nats.Msg {
+	t.Helper()
+	ch := make(chan *nats.Msg, 10)
+	sub, err := nc.ChanSubscribe("$JS.EVENT.ADVISORY.CONSUMER."+kind+".COLDMOVE."+consumer, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sub.Unsubscribe() })
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+func mustConsumerInfo(t *testing.T, s *natstest.Server, name string) *jetstream.ConsumerInfo {
+	t.Helper()
+	c, err := mustStream(t, s.JetStream(), "COLDMOVE").Consumer(t.Context(), name)
+	if err != nil {
+		t.Fatalf("Consumer(%s): %v", name, err)
+	}
+	info, err := c.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+func TestConsume_roundTripBothModes(t *testing.T) {
+	t.Parallel()
+	s := natstest.Run(t)
+	b := mustBus(t, s, testConfig())
+	ctx := t.Context()
+	sent := map[string]bus.ContentMode{"req-binary": bus.Binary, "req-structured": bus.Structured}
+	for id, mode := range sent {
+		if _, err := b.PublishMode(ctx, requestEvent(t, id), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Outcomes share the stream but are not requests.
+	if _, err := b.Publish(ctx, acceptedEvent(t, "req-binary")); err != nil {
+		t.Fatal(err)
+	}
+	h, got := recorder(func(*bus.Delivery) bus.Result { return bus.Ack() })
+	stop := consuming(t, b, h)
+	for range sent {
+		d := next(t, got)
+		if d.DecodeErr != nil {
+			t.Fatalf("DecodeErr: %v", d.DecodeErr)
+		}
+		if diff := diffEvents(t, requestEvent(t, d.Event.ID()), d.Event); diff != "" {
+			t.Errorf("%s round trip (-sent +consumed):\n%s", sent[d.Event.ID()], diff)
+		}
+		if d.Subject != "coldmove.placement.requested."+serverA || d.NumDelivered != 1 || d.LastAttempt {
+			t.Errorf("delivery subject %s, delivered %d, last %v", d.Subject, d.NumDelivered, d.LastAttempt)
+		}
+		if _, err := events.DecodeRequestAt(d.Event, at); err != nil {
+			t.Errorf("DecodeRequest of the consumed event: %v", err)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("Consume: %v", err)
+	}
+	info := mustConsumerInfo(t, s, "coldmove-migrate")
+	if info.NumPending != 0 || info.NumAckPending != 0 || info.AckFloor.Consumer != 2 {
+		t.Errorf("consumer after acks: pending %d, ack pending %d, ack floor %d; want 0, 0, 2",
+			info.NumPending, info.NumAckPending, info.AckFloor.Consumer)
+	}
+	want := b.ConsumerConfig()
+	cfg := info.Config
+	if cfg.Durable != want.Durable || cfg.FilterSubject != "coldmove.placement.requested.*" ||
+		cfg.AckPolicy != jetstream.AckExplicitPolicy || cfg.MaxDeliver != 5 || !cmp.Equal(cfg.BackOff, testConfig().Backoff) {
+		t.Errorf("consumer config %+v, want durable %s on requests, explicit ack, max deliver 5, backoff %v", cfg, want.Durable, testConfig().Backoff)
+	}
+}
+
+func TestConsume_decodeErrorReachesHandler(t *testing.T) {
+	t.Parallel()
+	s := natstest.Run(t)
+	b := mustBus(t, s, testConfig())
+	terminated := advisories(t, s.Conn(), "MSG_TERMINATED", "coldmove-migrate")
+	if _, err := s.JetStream().Publish(t.Context(), "coldmove.placement.requested.x", []byte("not json"), jetstream.WithMsgID("garbage-1")); err != nil {
+		t.Fatal(err)
+	}
+	h, got := recorder(func(d *bus.Delivery) bus.Result { return bus.Terminate("undecodable: answered with rejected") })
+	consuming(t, b, h)
+	d := next(t, got)
+	if !errors.Is(d.DecodeErr, events.ErrNotCloudEvent) {
+		t.Errorf("DecodeErr = %v, want events.ErrNotCloudEvent", d.DecodeErr)
+	}
+	var de *events.DecodeError
+	if !errors.As(d.DecodeErr, &de) || de.Origin.RawDigest == "" {
+		t.Errorf("DecodeErr %v carries no raw digest to correlate a rejection", d.DecodeErr)
+	}
+	if string(d.Data) != "not json" || d.Event.Context != nil {
+		t.Errorf("delivery data %q, event %v; want the raw data and no event", d.Data, d.Event)
+	}
+	select {
+	case m := <-terminated:
+		var adv struct {
+			Reason string `json:"reason"`
+		}
+		if err := json.Unmarshal(m.Data, &adv); err != nil || adv.Reason != "undecodable: answered with rejected" {
+			t.Errorf("termination advisory %s", m.Data)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("no termination advisory")
+	}
+}
+
+func TestConsume_retry(t *testing.T) {
+	t.Parallel()
+	tests := map[string]bus.Result{
+		"explicit delay":   bus.Retry(5 * time.Millisecond),
+		"consumer backoff": bus.Retry(0),
+	}
+	for name, retry := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := natstest.Run(t)
+			b := mustBus(t, s, testConfig())
+			if _, err := b.Publish(t.Context(), requestEvent(t, "req-retry")); err != nil {
+				t.Fatal(err)
+			}
+			h, got := recorder(func(d *bus.Delivery) bus.Result {
+				if d.NumDelivered == 1 {
+					return retry
+				}
+				return bus.Ack()
+			})
+			stop := consuming(t, b, h)
+			first, second := next(t, got), next(t, got)
+			if first.NumDelivered != 1 || second.NumDelivered != 2 || first.Event.ID() != second.Event.ID() {
+				t.Errorf("deliveries %d then %d of %s and %s; want 1 then 2 of one request",
+					first.NumDelivered, second.NumDelivered, first.Event.ID(), second.Event.ID())
+			}
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			if info := mustConsumerInfo(t, s, "coldmove-migrate"); info.NumAckPending != 0 || info.NumRedelivered != 0 {
+				t.Errorf("after the ack: ack pending %d, redelivered %d; want 0, 0", info.NumAckPending, info.NumRedelivered)
+			}
+		})
+	}
+}
+
+func TestConsume_maxDeliver(t *testing.T) {
+	t.Parallel()
+	s := natstest.Run(t)
+	cfg := testConfig()
+	cfg.MaxDeliver, cfg.Backoff = 2, []time.Duration{100 * time.Millisecond}
+	b := mustBus(t, s, cfg)
+	exhausted := advisories(t, s.Conn(), "MAX_DELIVERIES", "coldmove-migrate")
+	if _, err := b.Publish(t.Context(), requestEvent(t, "req-doomed")); err != nil {
+		t.Fatal(err)
+	}
+	h, got := recorder(func(d *bus.Delivery) bus.Result {
+		if d.Event.ID() == "req-doomed" {
+			return bus.Retry(time.Millisecond)
+		}
+		return bus.Ack()
+	})
+	consuming(t, b, h)
+	first, second := next(t, got), next(t, got)
+	if first.NumDelivered != 1 || first.LastAttempt || second.NumDelivered != 2 || !second.LastAttempt {
+		t.Errorf("deliveries (%d, last %v), (%d, last %v); want (1, false), (2, true)",
+			first.NumDelivered, first.LastAttempt, second.NumDelivered, second.LastAttempt)
+	}
+	select {
+	case <-exhausted:
+	case <-time.After(waitTimeout):
+		t.Fatal("no max-deliveries advisory")
+	}
+	// After the advisory the request is not delivered again: the next
+	// delivery is a new request.
+	if _, err := b.Publish(t.Context(), requestEvent(t, "req-next")); err != nil {
+		t.Fatal(err)
+	}
+	if d := next(t, got); d.Event.ID() != "req-next" {
+		t.Errorf("delivery after max-deliver: %s (delivery %d), want req-next", d.Event.ID(), d.NumDelivered)
+	}
+}
+
+func TestConsume_stopsCleanlyAndFinishesInFlight(t *testing.T) {
+	t.Parallel()
+	s := natstest.Run(t)
+	b := mustBus(t, s, testConfig())
+	if _, err := b.Publish(t.Context(), requestEvent(t, "req-slow")); err != nil {
+		t.Fatal(err)
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	var ctxErrAtRelease error
+	stop := consuming(t, b, func(ctx context.Context, d *bus.Delivery) bus.Result {
+		close(started)
+		<-release
+		ctxErrAtRelease = ctx.Err()
+		return bus.Ack()
+	})
+	<-started
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+	close(release)
+	if err := <-stopped; err != nil {
+		t.Fatalf("Consume after stop: %v", err)
+	}
+	if ctxErrAtRelease != nil {
+		t.Errorf("handler context cancelled by the stop: %v", ctxErrAtRelease)
+	}
+	if info := mustConsumerInfo(t, s, "coldmove-migrate"); info.AckFloor.Consumer != 1 || info.NumAckPending != 0 {
+		t.Errorf("in-flight message not acknowledged: ack floor %d, ack pending %d", info.AckFloor.Consumer, info.NumAckPending)
+	}
+}
+
+func TestConsume_graceCancelsHandlers(t *testing.T) {
+	t.Parallel()
+	s := natstest.Run(t)
+	b := mustBus(t, s, testConfig())
+	if _, err := b.Publish(t.Context(), requestEvent(t, "req-stuck")); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	stop := consuming(t, b, func(ctx context.Context, d *bus.Delivery) bus.Result {
+		close(started)
+		<-ctx.Done() // a handler that only stops when told to
+		return bus.Retry(time.Millisecond)
+	}, bus.Grace(10*time.Millisecond))
+	<-started
+	if err := stop(); err != nil {
+		t.Fatalf("Consume with a stuck handler: %v", err)
+	}
+}
+
+func TestConsume_heartbeatPreventsRedeliveryOfSlowWork(t *testing.T) {
+	t.Parallel()
+	s := natstest.Run(t)
+	cfg := testConfig()
+	cfg.Backoff = []time.Duration{150 * time.Millisecond}
+	b := mustBus(t, s, cfg)
+	if _, err := b.Publish(t.Context(), requestEvent(t, "req-long")); err != nil {
+		t.Fatal(err)
+	}
+	// The handler outlasts three acknowledgement waits. The wait is real
+	// time because the server's redelivery timer is.
+	h, got := recorder(func(d *bus.Delivery) bus.Result {
+		if d.NumDelivered == 1 {
+			<-time.After(3 * cfg.Backoff[0])
+		}
+		return bus.Ack()
+	})
+	stop := consuming(t, b, h)
+	first := next(t, got)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case d := <-got:
+		t.Errorf("request delivered again (delivery %d) while the first delivery was in progress", d.NumDelivered)
+	default:
+	}
+	if first.NumDelivered != 1 {
+		t.Errorf("first delivery count %d", first.NumDelivered)
+	}
+	if info := mustConsumerInfo(t, s, "coldmove-migrate"); info.NumRedelivered != 0 || info.AckFloor.Stream != 1 {
+		t.Errorf("consumer: redelivered %d, ack floor %d; want 0, 1", info.NumRedelivered, info.AckFloor.Stream)
+	}
+}
+
+func TestConsume_durableSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	s := natstest.Run(t)
+	b := mustBus(t, s, testConfig())
+	ctx := t.Context()
+	if _, err := b.Publish(ctx, requestEvent(t, "req-before")); err != nil {
+		t.Fatal(err)
+	}
+	h, got := recorder(func(*bus.Delivery) bus.Result { return bus.Ack() })
+	stop := consuming(t, b, h)
+	if d := next(t, got); d.Event.ID() != "req-before" {
+		t.Fatalf("first delivery %s", d.Event.ID())
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Publish(ctx, requestEvent(t, "req-pending")); err != nil {
+		t.Fatal(err)
+	}
+
+	s.Restart()
+
+	h2, got2 := recorder(func(*bus.Delivery) bus.Result { return bus.Ack() })
+	stop2 := consuming(t, b, h2)
+	if d := next(t, got2); d.Event.ID() != "req-pending" {
+		t.Errorf("after restart delivered %s, want only req-pending (req-before was acked)", d.Event.ID())
+	}
+	if err := stop2(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConsume_withoutStream(t *testing.T) {
+	t.Parallel()
+	s := natstest.Run(t)
+	b, err := bus.New(s.Conn(), testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Consume(t.Context(), func(context.Context, *bus.Delivery) bus.Result { return bus.Ack() })
+	if err == nil || !strings.Contains(err.Error(), "EnsureStream") {
+		t.Errorf("Consume without a stream: %v, want an error pointing at EnsureStream", err)
+	}
+}
+
+func TestResult_String(t *testing.T) {
+	t.Parallel()
+	tests := map[string]bus.Result{
+		"ack":            bus.Ack(),
+		"retry(1s)":      bus.Retry(time.Second),
+		"terminate(bad)": bus.Terminate("bad"),
+		"invalid":        {},
+	}
+	for want, r := range tests {
+		if got := r.String(); got != want {
+			t.Errorf("String() = %q, want %q", got, want)
+		}
+	}
+}
