@@ -55,14 +55,27 @@ func (c *Client) attempt(ctx context.Context, rq *call, out any) attemptResult {
 		return c.classifyAnswer(rq, apiErr, resp.Header)
 	}
 	if out != nil {
-		if err := decodeBody(body, out); err != nil {
+		err := decodeBody(body, out)
+		if ck, ok := out.(answerChecker); ok && err == nil {
+			err = ck.check()
+		}
+		if err != nil {
 			if !rq.safe {
-				err = outcomeUnknown(err)
+				return attemptResult{err: outcomeUnknown(err)}
 			}
-			return attemptResult{err: err}
+			// A read that "succeeded" without a usable answer says nothing
+			// about the resource: try again rather than guess.
+			return attemptResult{err: &badAnswerError{err: err}, retry: ctx.Err() == nil}
 		}
 	}
 	return attemptResult{}
+}
+
+// answerChecker is implemented by decoded answers that can tell whether
+// they are usable (e.g. a job with a status, the server that was asked
+// for).
+type answerChecker interface {
+	check() error
 }
 
 // exchangeFailed classifies an error without an answer. An unsafe request

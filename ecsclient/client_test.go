@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -205,5 +206,31 @@ func TestEncodeBody_likeTheSDK(t *testing.T) {
 	}
 	if got, want := string(b), "{\"reason\":\"<b>&\"}\n"; got != want {
 		t.Errorf("encodeBody = %q, want %q (no HTML escaping, trailing newline)", got, want)
+	}
+}
+
+func TestClient_concurrentUse(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.mux.HandleFunc("GET /v1/{project}/jobs/{job}", sequence(t, answer(503, ``), answer(200, `{"status":"RUNNING"}`)))
+	f.mux.HandleFunc("GET /v1/{project}/cloudservers/{server}", answer(200, serverBody))
+	f.mux.HandleFunc("POST /v1/{project}/cloudservers/{server}/migrate", answer(200, `{"job_id":"`+testJob+`"}`))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := f.client.ShowJob(t.Context(), testProject, testJob); err != nil {
+				t.Errorf("ShowJob: %v", err)
+			}
+			if _, err := f.client.ShowServer(t.Context(), testProject, testServer); err != nil {
+				t.Errorf("ShowServer: %v", err)
+			}
+			if _, err := f.client.MigrateServer(t.Context(), testProject, testServer, Target{DedicatedHostID: testHost}); err != nil {
+				t.Errorf("MigrateServer: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := f.requests(); n != 25 { // 8 × 3, plus the one ShowJob retried after a 503
+		t.Errorf("%d requests, want 25", n)
 	}
 }

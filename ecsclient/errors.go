@@ -143,12 +143,13 @@ var (
 )
 
 // IsTransient reports whether err is a failure that retrying the same call
-// later may cure: HTTP 429 and 5xx answers, the throttling codes APIGW.0308,
-// APIG.0308, Common.1503 and Common.0024, Ecs.0603 (busy), network errors
-// before an answer, and a context that ended. It is false for nil, for
-// every other answer, for invalid input, and for any error matching
-// [ErrOutcomeUnknown]: such a call may have taken effect, so the caller must
-// reconcile before retrying.
+// later may cure: HTTP 429 and 5xx answers, the throttling codes
+// APIGW.0308, APIG.0308, Common.1503 and Common.0024, Ecs.0603 (busy),
+// network errors before an answer, a success answer to a read that could
+// not be used (not JSON, or without the fields every answer has), and a
+// context that ended. It is false for nil, for every other answer, for
+// invalid input, and for any error matching [ErrOutcomeUnknown]: such a
+// call may have taken effect, so the caller must reconcile before retrying.
 func IsTransient(err error) bool {
 	if err == nil || errors.Is(err, ErrOutcomeUnknown) {
 		return false
@@ -157,6 +158,9 @@ func IsTransient(err error) bool {
 		return ae.transient()
 	}
 	if _, ok := errors.AsType[*networkError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[*badAnswerError](err); ok {
 		return true
 	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
@@ -168,6 +172,13 @@ type networkError struct{ err error }
 
 func (e *networkError) Error() string { return e.err.Error() }
 func (e *networkError) Unwrap() error { return e.err }
+
+// badAnswerError marks a 2xx answer to a read that could not be used: not
+// JSON, the wrong shape, or missing what every answer has.
+type badAnswerError struct{ err error }
+
+func (e *badAnswerError) Error() string { return "unusable answer: " + e.err.Error() }
+func (e *badAnswerError) Unwrap() error { return e.err }
 
 // outcomeUnknown wraps err so that it matches [ErrOutcomeUnknown] and still
 // matches err.

@@ -271,6 +271,7 @@ func TestIsTransient(t *testing.T) {
 		"404":                 {&APIError{StatusCode: 404, Code: "Ecs.0114"}, false},
 		"wrapped 503":         {fmt.Errorf("ecsclient: show job j: %w", &APIError{StatusCode: 503}), true},
 		"network":             {&networkError{err: io.ErrUnexpectedEOF}, true},
+		"unusable answer":     {&badAnswerError{err: errors.New("no status")}, true},
 		"deadline":            {fmt.Errorf("x: %w", context.DeadlineExceeded), true},
 		"canceled":            {context.Canceled, true},
 		"outcome unknown":     {outcomeUnknown(&networkError{err: io.EOF}), false},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -73,16 +74,12 @@ func (c *Client) ShowJob(ctx context.Context, projectID, jobID string) (*Job, er
 	if err := firstErr(ValidateProjectID(projectID), ValidateJobID(jobID)); err != nil {
 		return nil, fmt.Errorf("ecsclient: show job: %w", err)
 	}
-	var raw jobJSON
+	raw := jobJSON{want: jobID}
 	rq := &call{method: http.MethodGet, path: apiPath("v1", projectID, "jobs", jobID), project: projectID, safe: true}
 	if err := c.do(ctx, rq, &raw); err != nil {
 		return nil, fmt.Errorf("ecsclient: show job %s: %w", jobID, notFoundAs(err, ErrJobNotFound))
 	}
-	job, err := raw.job(jobID)
-	if err != nil {
-		return nil, fmt.Errorf("ecsclient: show job %s: %w", jobID, err)
-	}
-	return job, nil
+	return raw.job(), nil
 }
 
 // serviceNotFound reports a 404 answered by the ECS service itself.
@@ -103,6 +100,8 @@ type jobJSON struct {
 		ServerID looseString  `json:"server_id"`
 		SubJobs  []subJobJSON `json:"sub_jobs"`
 	} `json:"entities"`
+
+	want string // the job asked for
 }
 
 type subJobJSON struct {
@@ -119,15 +118,23 @@ type subJobJSON struct {
 	} `json:"entities"`
 }
 
-// job converts the wire form; a job without a status is an error, since a
-// poller could only guess.
-func (j *jobJSON) job(requestedID string) (*Job, error) {
-	if j.Status == "" {
-		return nil, errors.New("response has no job status")
+// check refuses an answer a poller could only guess from: no status, or a
+// different job.
+func (j *jobJSON) check() error {
+	switch {
+	case j.Status == "":
+		return errors.New("answer has no job status")
+	case j.JobID != "" && !strings.EqualFold(string(j.JobID), j.want):
+		return fmt.Errorf("answer describes job %q", clip(string(j.JobID)))
 	}
+	return nil
+}
+
+// job converts the checked wire form.
+func (j *jobJSON) job() *Job {
 	id := string(j.JobID)
 	if id == "" {
-		id = requestedID
+		id = j.want
 	}
 	job := &Job{
 		ID:         id,
@@ -152,7 +159,7 @@ func (j *jobJSON) job(requestedID string) (*Job, error) {
 			ServerID:     string(s.Entities.ServerID),
 		})
 	}
-	return job, nil
+	return job
 }
 
 // apiTime is parseAPITime without the ok: the job's status matters more

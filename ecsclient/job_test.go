@@ -95,20 +95,25 @@ func TestShowJob(t *testing.T) {
 func TestShowJob_errors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name         string
-		status       int
-		body         string
-		wantNotFound bool
-		wantAPI      bool
+		name          string
+		status        int
+		body          string
+		wantNotFound  bool
+		wantAPI       bool
+		wantTransient bool // and so retried: 4 requests instead of 1
 	}{
-		{"Common.0011 (documented)", 400, `{"error":{"code":"Common.0011","message":"Failed to query system tasks."}}`, true, true},
-		{"404 from the ECS service", 404, `{"error":{"code":"Ecs.0114","message":"not found"}}`, true, true},
-		{"404 from the gateway: wrong route, not a missing job", 404, `{"error_code":"APIGW.0101","error_msg":"The API does not exist or has not been published in the environment"}`, false, true},
-		{"404 without a code: a proxy page", 404, `404 page not found`, false, true},
-		{"403", 403, `{"error":{"code":"Ecs.0003","message":"no permission"}}`, false, true},
-		{"no status in the answer", 200, `{"job_id":"x"}`, false, false},
-		{"not JSON", 200, `<html></html>`, false, false},
-		{"empty", 200, ``, false, false},
+		{name: "Common.0011 (documented)", status: 400, body: `{"error":{"code":"Common.0011","message":"Failed to query system tasks."}}`, wantNotFound: true, wantAPI: true},
+		{name: "404 from the ECS service", status: 404, body: `{"error":{"code":"Ecs.0114","message":"not found"}}`, wantNotFound: true, wantAPI: true},
+		{name: "404 from the gateway: wrong route, not a missing job", status: 404, body: `{"error_code":"APIGW.0101","error_msg":"The API does not exist or has not been published in the environment"}`, wantAPI: true},
+		{name: "404 without a code: a proxy page", status: 404, body: `404 page not found`, wantAPI: true},
+		{name: "403", status: 403, body: `{"error":{"code":"Ecs.0003","message":"no permission"}}`, wantAPI: true},
+		// A 2xx that says nothing usable about the job is no evidence of
+		// its state: retried, and transient if it persists.
+		{name: "no status in the answer", status: 200, body: `{"job_id":"` + testJob + `"}`, wantTransient: true},
+		{name: "another job in the answer", status: 200, body: `{"status":"SUCCESS","job_id":"0000000088d41e1b018990260955686a"}`, wantTransient: true},
+		{name: "not JSON", status: 200, body: `<html></html>`, wantTransient: true},
+		{name: "wrong shape", status: 200, body: `{"status":"RUNNING","entities":{"sub_jobs":{}}}`, wantTransient: true},
+		{name: "empty", status: 200, body: ``, wantTransient: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,11 +130,15 @@ func TestShowJob_errors(t *testing.T) {
 			if _, got := errors.AsType[*APIError](err); got != tc.wantAPI {
 				t.Errorf("error %v is an *APIError: %v, want %v", err, got, tc.wantAPI)
 			}
-			if IsTransient(err) {
-				t.Errorf("IsTransient(%v) = true", err)
+			if got := IsTransient(err); got != tc.wantTransient {
+				t.Errorf("IsTransient(%v) = %v, want %v", err, got, tc.wantTransient)
 			}
-			if f.requests() != 1 {
-				t.Errorf("%d requests, want 1 (nothing here is worth a retry)", f.requests())
+			want := 1
+			if tc.wantTransient {
+				want = 4
+			}
+			if n := f.requests(); n != want {
+				t.Errorf("%d requests, want %d", n, want)
 			}
 		})
 	}

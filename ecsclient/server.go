@@ -58,16 +58,12 @@ func (c *Client) ShowServer(ctx context.Context, projectID, serverID string) (*S
 	if err := firstErr(ValidateProjectID(projectID), ValidateServerID(serverID)); err != nil {
 		return nil, fmt.Errorf("ecsclient: show server: %w", err)
 	}
-	var raw serverJSON
+	raw := serverJSON{want: serverID}
 	rq := &call{method: http.MethodGet, path: apiPath("v1", projectID, "cloudservers", serverID), project: projectID, safe: true}
 	if err := c.do(ctx, rq, &raw); err != nil {
 		return nil, fmt.Errorf("ecsclient: show server %s: %w", serverID, notFoundAs(err, ErrServerNotFound))
 	}
-	s, err := raw.server(serverID)
-	if err != nil {
-		return nil, fmt.Errorf("ecsclient: show server %s: %w", serverID, err)
-	}
-	return s, nil
+	return raw.server(), nil
 }
 
 // notFoundAs adds sentinel to err when the ECS service answered 404 and
@@ -100,20 +96,27 @@ type serverJSON struct {
 			RAM   looseInt    `json:"ram"`
 		} `json:"flavor"`
 	} `json:"server"`
+
+	want string // the server asked for
 }
 
-// server converts the wire form, refusing an answer about no server or
-// about another one.
-func (r *serverJSON) server(requestedID string) (*Server, error) {
+// check refuses an answer about no server or about another one.
+func (r *serverJSON) check() error {
 	w := r.Server
 	switch {
 	case w == nil || w.ID == "":
-		return nil, errors.New("response has no server")
-	case !strings.EqualFold(string(w.ID), requestedID):
-		return nil, fmt.Errorf("response describes server %q", clip(string(w.ID)))
+		return errors.New("answer has no server")
+	case !strings.EqualFold(string(w.ID), r.want):
+		return fmt.Errorf("answer describes server %q", clip(string(w.ID)))
 	case w.Status == "":
-		return nil, errors.New("response has no server status")
+		return errors.New("answer has no server status")
 	}
+	return nil
+}
+
+// server converts the checked wire form.
+func (r *serverJSON) server() *Server {
+	w := r.Server
 	return &Server{
 		ID:              string(w.ID),
 		Name:            string(w.Name),
@@ -127,5 +130,5 @@ func (r *serverJSON) server(requestedID string) (*Server, error) {
 		FlavorID:        string(w.Flavor.ID),
 		VCPUs:           int(w.Flavor.VCPUs),
 		RAMMB:           int(w.Flavor.RAM),
-	}, nil
+	}
 }

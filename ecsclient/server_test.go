@@ -95,21 +95,22 @@ func TestShowServer(t *testing.T) {
 func TestShowServer_errors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name         string
-		status       int
-		body         string
-		wantNotFound bool
+		name          string
+		status        int
+		body          string
+		wantNotFound  bool
+		wantTransient bool
 	}{
-		{"Ecs.0114", 404, `{"error":{"code":"Ecs.0114","message":"The ECS does not exist."}}`, true},
-		{"Ecs.0614 with 400", 400, `{"error":{"code":"Ecs.0614","message":"The ECS does not exist."}}`, true},
-		{"404 from the ECS service, other code", 404, `{"error":{"code":"Ecs.9999","message":"gone"}}`, true},
-		{"404 gateway route", 404, `{"error_code":"APIGW.0101","error_msg":"no such API"}`, false},
-		{"another server", 200, strings.Replace(serverBody, testServer, "b4c6d0e2-3b1f-4c5d-9e7a-1b2c3d4e5f60", 1), false},
-		{"no server", 200, `{"server":null}`, false},
-		{"no status", 200, `{"server":{"id":"` + testServer + `"}}`, false},
-		{"flavor vcpus not a number", 200, strings.Replace(serverBody, `"vcpus":"2"`, `"vcpus":"two"`, 1), false},
-		{"locked not a boolean", 200, strings.Replace(serverBody, `"locked":false`, `"locked":"maybe"`, 1), false},
-		{"status an object", 200, strings.Replace(serverBody, `"status":"SHUTOFF"`, `"status":{}`, 1), false},
+		{"Ecs.0114", 404, `{"error":{"code":"Ecs.0114","message":"The ECS does not exist."}}`, true, false},
+		{"Ecs.0614 with 400", 400, `{"error":{"code":"Ecs.0614","message":"The ECS does not exist."}}`, true, false},
+		{"404 from the ECS service, other code", 404, `{"error":{"code":"Ecs.9999","message":"gone"}}`, true, false},
+		{"404 gateway route", 404, `{"error_code":"APIGW.0101","error_msg":"no such API"}`, false, false},
+		{"another server", 200, strings.Replace(serverBody, testServer, otherServer, 1), false, true},
+		{"no server", 200, `{"server":null}`, false, true},
+		{"no status", 200, `{"server":{"id":"` + testServer + `"}}`, false, true},
+		{"flavor vcpus not a number", 200, strings.Replace(serverBody, `"vcpus":"2"`, `"vcpus":"two"`, 1), false, true},
+		{"locked not a boolean", 200, strings.Replace(serverBody, `"locked":false`, `"locked":"maybe"`, 1), false, true},
+		{"status an object", 200, strings.Replace(serverBody, `"status":"SHUTOFF"`, `"status":{}`, 1), false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -122,6 +123,9 @@ func TestShowServer_errors(t *testing.T) {
 			}
 			if got := errors.Is(err, ErrServerNotFound); got != tc.wantNotFound {
 				t.Errorf("errors.Is(%v, ErrServerNotFound) = %v, want %v", err, got, tc.wantNotFound)
+			}
+			if got := IsTransient(err); got != tc.wantTransient {
+				t.Errorf("IsTransient(%v) = %v, want %v", err, got, tc.wantTransient)
 			}
 			if !strings.HasPrefix(err.Error(), "ecsclient: show server "+testServer+": ") {
 				t.Errorf("error %q lacks its context", err)
