@@ -108,6 +108,37 @@ func (c *rawClient) send(req *http.Request) rawResponse {
 	return rawResponse{status: resp.StatusCode, header: resp.Header, body: b}
 }
 
+// tryDo sends a signed request and reports failures instead of ending the
+// test, for use from goroutines other than the test's.
+func (c *rawClient) tryDo(method, path, body string) (rawResponse, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.srv.URL+path, rd)
+	if err != nil {
+		return rawResponse{}, err
+	}
+	req.Header.Set("User-Agent", "ecstest-raw/1.0")
+	sign(c.t, req, body, c.cred, c.now())
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return rawResponse{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: b}, err
+}
+
+// ecsCode returns the code of an ECS-shaped error body, or "".
+func (r rawResponse) ecsCode() string {
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
 // do sends a signed request.
 func (c *rawClient) do(method, path, body string) rawResponse {
 	c.t.Helper()
