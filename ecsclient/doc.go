@@ -32,9 +32,11 @@
 // 4 MiB); a non-2xx status, or a 2xx whose body is a top-level error object
 // (the gateway's 202 Common.0024), becomes one [*APIError] parsed in the
 // SDK's order, with the X-Request-Id and with known credentials removed,
-// while a success body is decoded leniently into small value types. The
-// loop then decides: a GET is retried on any transient failure (429, 5xx,
-// the throttling codes, Ecs.0603, a network error or a cut body); a POST is
+// while a success body is decoded leniently into small value types and
+// checked (a job has a status, a server is the one asked for). The loop
+// then decides: a GET is retried on any transient failure (429, 5xx, the
+// throttling codes, Ecs.0603, a network error, a cut body or an unusable
+// success body); a POST is
 // retried only when it provably was not processed (a throttling answer, or
 // a failure before the request was written), and a POST that was sent but
 // whose answer was lost, cut short, a 5xx or without a job_id ends in an
