@@ -34,12 +34,28 @@
 // response is lost". A gateway-style per-project rate limit, a request log and
 // counters ([Simulator.MigrateCalls]) let tests assert what the cloud saw.
 //
-// Tests use [NewServer]; the standalone command cmd/ecssim serves a
-// [Simulator] built by [NewSimulator] from a JSON [Inventory] seed file.
+// Tests use [NewServer], which listens on 127.0.0.1, accepts a generated
+// credential, hands out a ready [ecsclient.Client] and stops when the test
+// ends; its model clock is a [ManualClock] that moves with [Server.Advance]:
+//
+//	srv := ecstest.NewServer(t, ecstest.WithJobTimings(ecstest.JobTimings{Migrating: time.Minute}))
+//	deh := srv.AddDedicatedHost(ecstest.HostSpec{VCPUs: 16})
+//	vm := srv.AddServer(ecstest.ServerSpec{VCPUs: 4})
+//	srv.InjectNext(ecstest.OpMigrateServer, 1, ecstest.ResponseLost())
+//	_, err := srv.Client().MigrateServer(ctx, srv.ProjectID(), vm, ecsclient.Target{DedicatedHostID: deh})
+//	// err matches ecsclient.ErrOutcomeUnknown, yet srv.Migrations(vm) == 1
+//	srv.Advance(2 * time.Minute)
+//
+// The standalone command cmd/ecssim serves a [Simulator] built by
+// [NewSimulator] from a JSON seed file ([ParseSeed]) with wall clocks.
 //
 // Where the public documentation is silent, the simulator makes a documented
-// choice: the job_type of a cold migration is "migrateServer"; a target DeH
-// that does not exist and a server that is not pay-per-use are refused with
-// 400 Ecs.0005; an unknown project is refused with 400 Common.0018; an
-// unfinished job has "end_time": "".
+// choice: the job_type of a cold migration is "migrateServer" (batch power
+// jobs "batchStopServers"/"batchStartServers" with one sub-job per server); a
+// target DeH that does not exist, a server that is not pay-per-use, and a
+// move from the public pool to the public pool are refused with 400
+// Ecs.0005; a target DeH that is not available fails the job with Ecs.0319;
+// an unknown project is refused with 400 Common.0018; an unfinished job has
+// "end_time": ""; a batch naming an unknown server is refused whole (404
+// Ecs.0114), while a locked or busy server fails only its own sub-job.
 package ecstest
