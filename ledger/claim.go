@@ -13,14 +13,14 @@ type ClaimState string
 
 // The claim states, in order.
 const (
-	// StateClaimed: an owner works on the request; nothing was sent.
+	// StateClaimed means an owner works on the request; nothing was sent.
 	StateClaimed ClaimState = "claimed"
-	// StateSubmitting: the owner is about to call, or is calling, the
+	// StateSubmitting means the owner is about to call, or is calling, the
 	// migrate API; the call may have been sent.
 	StateSubmitting ClaimState = "submitting"
-	// StateSubmitted: the migrate API accepted the call; JobID is known.
+	// StateSubmitted means the migrate API accepted the call; JobID is known.
 	StateSubmitted ClaimState = "submitted"
-	// StateFinished: the request's outcome event is recorded in Outcome.
+	// StateFinished means the request's outcome event is recorded in Outcome.
 	StateFinished ClaimState = "finished"
 )
 
@@ -60,16 +60,16 @@ type ClaimStatus int
 
 // The claim statuses.
 const (
-	// ClaimAcquired: the claim was new; the caller owns it and nothing
+	// ClaimAcquired means the claim was new; the caller owns it and nothing
 	// was sent.
 	ClaimAcquired ClaimStatus = iota + 1
-	// ClaimTakenOver: the claim was stale and now belongs to the caller;
+	// ClaimTakenOver means the claim was stale and now belongs to the caller;
 	// see [ClaimResult.MayHaveSubmitted].
 	ClaimTakenOver
-	// ClaimInProgress: another owner works on the request; try again
+	// ClaimInProgress means another owner works on the request; try again
 	// later.
 	ClaimInProgress
-	// ClaimFinished: the request was handled; Claim.Outcome holds its
+	// ClaimFinished means the request was handled; Claim.Outcome holds its
 	// outcome event.
 	ClaimFinished
 )

@@ -49,9 +49,11 @@
 //
 // Job writes publish to the bucket's subject ($KV.<bucket>.<key>) directly,
 // with the same expected-last-subject-sequence check the key-value API uses
-// for updates, because that API cannot attach headers; reads use the
-// key-value API. The bucket must therefore be reached without a JetStream
-// domain or API prefix.
+// for updates, because that API cannot attach headers. Reads ask the
+// stream leader (the STREAM.MSG.GET API) rather than any replica through
+// direct get, because a lagging replica would hide acknowledged writes
+// from a compare-and-set decision. The bucket must therefore be reached
+// without a JetStream domain or API prefix.
 //
 // Times come from the clock given with [WithClock], so tests control
 // staleness, leases and due times. Claim staleness compares the record's

@@ -338,3 +338,61 @@ func TestRemove_keepsAnotherRequestsLock(t *testing.T) {
 		t.Errorf("another request's lock changed (-want +got):\n%s", diff)
 	}
 }
+
+// TestScan_duringRescheduling scans while pollers keep rescheduling: every
+// scan sees each job exactly once.
+func TestScan_duringRescheduling(t *testing.T) {
+	t.Parallel()
+	s, l, clk := setup(t)
+	ctx := t.Context()
+	const n = 200
+	for i := range n {
+		mustRecordJob(t, l, newJob(i, clk.Now()))
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		p := mustOpen(t, s.JetStream(), fmt.Sprintf("poller-%d", w), clk)
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sched, err := p.ListDue(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, ref := range sched.Due {
+					j, err := p.Lease(ctx, ref, time.Minute)
+					if err != nil {
+						continue // lost to the other poller
+					}
+					if err := p.Reschedule(ctx, j, clk.Now()); err != nil && !errors.Is(err, ledger.ErrLeaseLost) {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	for range 10 {
+		refs, err := l.Scan(ctx)
+		if err != nil {
+			t.Fatalf("Scan: %v", err)
+		}
+		seen := map[string]bool{}
+		for _, r := range refs {
+			if seen[r.JobID] {
+				t.Errorf("job %s listed twice", r.JobID)
+			}
+			seen[r.JobID] = true
+		}
+		if len(seen) != n {
+			t.Errorf("scan saw %d jobs, want %d", len(seen), n)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}

@@ -103,9 +103,12 @@ type Ledger struct {
 	js     jetstream.JetStream
 	kv     jetstream.KeyValue
 	stream jetstream.Stream
-	subj   string // "$KV.<bucket>."
-	now    func() time.Time
-	owner  string
+	// streamName is the bucket's stream; subj its subject prefix,
+	// "$KV.<bucket>.".
+	streamName string
+	subj       string
+	now        func() time.Time
+	owner      string
 }
 
 // Open binds the ledger to its bucket, creating the bucket (file storage,
@@ -115,7 +118,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Optio
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Ledger{cfg: cfg, js: js, now: time.Now, subj: "$KV." + cfg.Bucket + "."}
+	l := &Ledger{cfg: cfg, js: js, now: time.Now, streamName: "KV_" + cfg.Bucket, subj: "$KV." + cfg.Bucket + "."}
 	for _, o := range opts {
 		o(l)
 	}
@@ -127,7 +130,7 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Optio
 		return nil, err
 	}
 	l.kv = kv
-	stream, err := js.Stream(ctx, "KV_"+cfg.Bucket)
+	stream, err := js.Stream(ctx, l.streamName)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: bucket %s stream: %w", cfg.Bucket, err)
 	}

@@ -253,6 +253,14 @@ func TestLedger_replicated(t *testing.T) {
 	if won != 1 {
 		t.Errorf("%d leases won on R3, want 1", won)
 	}
+	clk.Advance(time.Minute)
+	sched, err := ledgers[1].ListDue(ctx)
+	if err != nil {
+		t.Fatalf("ListDue on R3: %v", err)
+	}
+	if sched.Jobs != 1 || len(sched.Due) != 1 || sched.Due[0].JobID != rec.JobID {
+		t.Errorf("ListDue on R3 = %+v, want the one job due after its lease", sched)
+	}
 }
 
 func TestConfig_defaultsFromEnvironment(t *testing.T) {

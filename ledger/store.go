@@ -54,17 +54,73 @@ type writeOpts struct {
 // get reads the latest live record under key into v and returns its
 // revision, or ErrNotFound.
 func (l *Ledger) get(ctx context.Context, key string, v any) (uint64, error) {
-	e, err := l.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
+	m, err := l.last(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	if m == nil || isMarker(m.header) {
 		return 0, fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
+	if err := json.Unmarshal(m.data, v); err != nil {
+		return 0, fmt.Errorf("ledger: decode %s revision %d: %w", key, m.seq, err)
+	}
+	return m.seq, nil
+}
+
+// storedMsg is the last message of a key as the stream leader has it.
+type storedMsg struct {
+	seq    uint64
+	header nats.Header
+	data   []byte
+}
+
+// defaultTimeout bounds a read when ctx has no deadline.
+const defaultTimeout = 5 * time.Second
+
+// last returns the last message stored under key, or nil when there is
+// none. It asks the stream leader (the STREAM.MSG.GET API), never a
+// replica through direct get: a replica may lag, and a compare-and-set
+// decision must see every acknowledged write.
+func (l *Ledger) last(ctx context.Context, key string) (*storedMsg, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultTimeout)
+		defer cancel()
+	}
+	req, err := json.Marshal(map[string]string{"last_by_subj": l.subj + key})
 	if err != nil {
-		return 0, fmt.Errorf("ledger: get %s: %w", key, err)
+		return nil, err
 	}
-	if err := json.Unmarshal(e.Value(), v); err != nil {
-		return 0, fmt.Errorf("ledger: decode %s revision %d: %w", key, e.Revision(), err)
+	resp, err := l.js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+l.streamName, req)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: read %s: %w", key, err)
 	}
-	return e.Revision(), nil
+	var r struct {
+		Error   *jetstream.APIError `json:"error"`
+		Message *struct {
+			Seq    uint64 `json:"seq"`
+			Header []byte `json:"hdrs"`
+			Data   []byte `json:"data"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return nil, fmt.Errorf("ledger: read %s: decode response: %w", key, err)
+	}
+	switch {
+	case r.Error != nil && r.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return nil, nil
+	case r.Error != nil:
+		return nil, fmt.Errorf("ledger: read %s: %w", key, r.Error)
+	case r.Message == nil:
+		return nil, fmt.Errorf("ledger: read %s: empty response", key)
+	}
+	m := &storedMsg{seq: r.Message.Seq, data: r.Message.Data}
+	if len(r.Message.Header) > 0 {
+		if m.header, err = nats.DecodeHeadersMsg(r.Message.Header); err != nil {
+			return nil, fmt.Errorf("ledger: read %s revision %d: headers: %w", key, m.seq, err)
+		}
+	}
+	return m, nil
 }
 
 // write stores v under key if the key's last revision is rev; rev 0 means
@@ -89,17 +145,17 @@ func (l *Ledger) write(ctx context.Context, key string, v any, rev uint64, o wri
 	}
 	// The key has a last message: a live record, or a delete marker that
 	// was not purged (a crash between the two steps of remove).
-	last, err := l.stream.GetLastMsgForSubject(ctx, msg.Subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
+	last, err := l.last(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	if last == nil {
 		return 0, fmt.Errorf("%w: %s created and removed concurrently", ErrConflict, key)
 	}
-	if err != nil {
-		return 0, fmt.Errorf("ledger: read %s: %w", key, err)
+	if !isMarker(last.header) {
+		return 0, &existsError{rev: last.seq, data: last.data}
 	}
-	if !isMarker(last.Header) {
-		return 0, &existsError{rev: last.Sequence, data: last.Data}
-	}
-	newRev, err = l.publish(ctx, msg, last.Sequence)
+	newRev, err = l.publish(ctx, msg, last.seq)
 	if err != nil && wrongLastSeq(err) {
 		return 0, fmt.Errorf("%w: %s recreated concurrently", ErrConflict, key)
 	}
@@ -130,7 +186,7 @@ func (l *Ledger) remove(ctx context.Context, key string, rev uint64) error {
 		if !wrongLastSeq(err) {
 			return err
 		}
-		if _, gerr := l.kv.Get(ctx, key); errors.Is(gerr, jetstream.ErrKeyNotFound) {
+		if m, gerr := l.last(ctx, key); gerr == nil && (m == nil || isMarker(m.header)) {
 			return nil
 		}
 		return fmt.Errorf("%w: %s revision %d", ErrConflict, key, rev)
