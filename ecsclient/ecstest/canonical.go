@@ -1,7 +1,6 @@
 package ecstest
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -147,17 +146,4 @@ func canonicalRequest(in canonicalInput) (string, error) {
 func hexSHA256(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// stringToSign returns the string the signature is computed over.
-func stringToSign(sdkDate, canonical string) string {
-	return signAlgorithm + "\n" + sdkDate + "\n" + hexSHA256([]byte(canonical))
-}
-
-// computeSignature returns hex(HMAC-SHA256(secretKey, stringToSign)); the
-// scheme uses the secret key directly, without key derivation.
-func computeSignature(secretKey, toSign string) string {
-	m := hmac.New(sha256.New, []byte(secretKey))
-	m.Write([]byte(toSign))
-	return hex.EncodeToString(m.Sum(nil))
 }

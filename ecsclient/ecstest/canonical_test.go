@@ -197,3 +197,35 @@ func TestParseAuthorization(t *testing.T) {
 		})
 	}
 }
+
+func TestSignatureMatchesReference(t *testing.T) {
+	t.Parallel()
+	a := newAuthenticator(0)
+	cred := GenerateCredential()
+	a.addCredential(cred)
+	k, _ := a.key(cred.AccessKey)
+	const date = "20260101T000000Z"
+	for _, canonical := range []string{"", "GET\n/\n\n\n\n" + emptyBodySHA256, strings.Repeat("x", 5000)} {
+		sig := computeSignature(cred.SecretKey, stringToSign(date, canonical))
+		tests := map[string]struct {
+			sig  string
+			want bool
+		}{
+			"reference":      {sig, true},
+			"upper-case hex": {strings.ToUpper(sig), true},
+			"one bit off":    {sig[:63] + string("01"[(sig[63]&1)^1]), false},
+			"short":          {sig[:62], false},
+			"long":           {sig + "00", false},
+			"not hex":        {strings.Repeat("zz", 32), false},
+			"empty":          {"", false},
+		}
+		for name, tt := range tests {
+			if got := k.signatureMatches(date, canonical, tt.sig); got != tt.want {
+				t.Errorf("%s over %d bytes: %v, want %v", name, len(canonical), got, tt.want)
+			}
+		}
+		if k.signatureMatches("20260101T000001Z", canonical, sig) {
+			t.Error("a signature matched another date")
+		}
+	}
+}

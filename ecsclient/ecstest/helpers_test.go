@@ -2,6 +2,9 @@ package ecstest
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -243,4 +246,21 @@ func field(m map[string]any, keys ...string) any {
 		v = obj[k]
 	}
 	return v
+}
+
+// The signature computed the plain way, as the reference for the test
+// signer and the known-answer vectors; the verifier's allocation-free path
+// (accessKey.signatureMatches) must agree with it.
+
+// stringToSign returns the string the signature is computed over.
+func stringToSign(sdkDate, canonical string) string {
+	return signAlgorithm + "\n" + sdkDate + "\n" + hexSHA256([]byte(canonical))
+}
+
+// computeSignature returns hex(HMAC-SHA256(secretKey, stringToSign)); the
+// scheme uses the secret key directly, without key derivation.
+func computeSignature(secretKey, toSign string) string {
+	m := hmac.New(sha256.New, []byte(secretKey))
+	m.Write([]byte(toSign))
+	return hex.EncodeToString(m.Sum(nil))
 }
