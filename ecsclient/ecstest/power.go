@@ -35,16 +35,13 @@ func decodeActionBody(body []byte) (powerAction, *apiError) {
 		return powerAction{}, invalidParams("the request body must hold exactly one action")
 	}
 	var a powerAction
-	var raw json.RawMessage
-	switch {
-	case top["os-stop"] != nil:
-		a.stop, raw = true, top["os-stop"]
-	case top["os-start"] != nil:
-		raw = top["os-start"]
+	name, raw := soleEntry(top)
+	switch name {
+	case "os-stop":
+		a.stop = true
+	case "os-start":
 	default:
-		for k := range top {
-			return powerAction{}, invalidParams("action %q is not supported by the simulator", k)
-		}
+		return powerAction{}, invalidParams("action %q is not supported by the simulator", name)
 	}
 	var opt actionServers
 	if err := json.Unmarshal(raw, &opt); err != nil {
@@ -77,6 +74,14 @@ func decodeActionBody(body []byte) (powerAction, *apiError) {
 		a.serverIDs = append(a.serverIDs, *sv.ID)
 	}
 	return a, nil
+}
+
+// soleEntry returns the key and value of a one-entry map.
+func soleEntry(m map[string]json.RawMessage) (string, json.RawMessage) {
+	for k, v := range m {
+		return k, v
+	}
+	return "", nil
 }
 
 // batchPower starts an os-stop or os-start job at model time now. Unknown
