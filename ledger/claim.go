@@ -18,7 +18,9 @@ const (
 	// StateSubmitting means the owner is about to call, or is calling, the
 	// migrate API; the call may have been sent.
 	StateSubmitting ClaimState = "submitting"
-	// StateSubmitted means the migrate API accepted the call; JobID is known.
+	// StateSubmitted means the migrate call was made: the API accepted it
+	// and JobID and Accepted are known, or its answer was lost and
+	// JobUnknown is set.
 	StateSubmitted ClaimState = "submitted"
 	// StateFinished means the request's outcome event is recorded in Outcome.
 	StateFinished ClaimState = "finished"
@@ -39,8 +41,17 @@ type Claim struct {
 	Owner string `json:"owner"`
 	// JobID is the ECS job id once submitted.
 	JobID string `json:"job_id,omitempty"`
-	// Outcome is the outcome CloudEvent in structured JSON once finished,
-	// to be re-published unchanged for a duplicate request.
+	// Accepted is the accepted CloudEvent in structured JSON (compact) that
+	// announced JobID, to be re-published unchanged for a duplicate
+	// request while the job runs.
+	Accepted json.RawMessage `json:"accepted,omitempty"`
+	// JobUnknown reports a claim submitted without a job id: the migrate
+	// call was sent, or may have been, but its answer was lost. Its job
+	// record is a watch job ([WatchRecordID]) that follows the server's
+	// state, and no accepted event exists.
+	JobUnknown bool `json:"job_unknown,omitempty"`
+	// Outcome is the terminal CloudEvent in structured JSON (compact) once
+	// finished, to be re-published unchanged for a duplicate request.
 	Outcome   json.RawMessage `json:"outcome,omitempty"`
 	Created   time.Time       `json:"created"`
 	Updated   time.Time       `json:"updated"`
@@ -100,8 +111,9 @@ type ClaimResult struct {
 
 // MayHaveSubmitted reports whether the previous owner of a taken-over claim
 // may already have called the migrate API (the claim was submitting) or
-// did (it was submitted, and Claim.JobID is known). The new owner must
-// then reconcile with the server's state instead of calling again blindly.
+// did (it was submitted: Claim.JobID is known, or Claim.JobUnknown is
+// set). The new owner must then never call again: it follows the job, or
+// the server's state through a watch job.
 func (r ClaimResult) MayHaveSubmitted() bool {
 	return r.Status == ClaimTakenOver && (r.Claim.State == StateSubmitting || r.Claim.State == StateSubmitted)
 }
@@ -191,86 +203,11 @@ func (l *Ledger) readClaim(ctx context.Context, requestKey string) (*Claim, erro
 	return c, nil
 }
 
-// MarkSubmitting records that the owner is about to call the migrate API.
-// It is allowed from claimed, and again from submitting (after a takeover,
-// or to refresh the claim's update time during a long call).
-func (l *Ledger) MarkSubmitting(ctx context.Context, c *Claim) error {
-	return l.advance(ctx, c, StateSubmitting, func(c *Claim) error {
-		if c.State != StateClaimed && c.State != StateSubmitting {
-			return fmt.Errorf("%w: %s → %s", ErrInvalidTransition, c.State, StateSubmitting)
-		}
-		return nil
-	})
-}
-
-// MarkSubmitted records the job id the migrate API returned. It is allowed
-// from submitting, and again with the same job id.
-func (l *Ledger) MarkSubmitted(ctx context.Context, c *Claim, jobID string) error {
-	if err := checkID("job id", jobID); err != nil {
-		return err
+// recordID returns the id of the job record the claim's request has or
+// will have once submitted: the job id, or else its watch record's id.
+func (c *Claim) recordID() string {
+	if c.JobID != "" {
+		return c.JobID
 	}
-	return l.advance(ctx, c, StateSubmitted, func(c *Claim) error {
-		switch {
-		case c.State == StateSubmitting:
-		case c.State == StateSubmitted && c.JobID == jobID:
-		default:
-			return fmt.Errorf("%w: %s (job %q) → %s (job %q)", ErrInvalidTransition, c.State, c.JobID, StateSubmitted, jobID)
-		}
-		c.JobID = jobID
-		return nil
-	})
-}
-
-// FinishClaim records the request's outcome event (structured CloudEvent
-// JSON), from any state but finished.
-func (l *Ledger) FinishClaim(ctx context.Context, c *Claim, outcome []byte) error {
-	if len(outcome) == 0 || !json.Valid(outcome) {
-		return fmt.Errorf("ledger: finish claim %s: outcome is not a JSON document", c.RequestKey)
-	}
-	return l.advance(ctx, c, StateFinished, func(c *Claim) error {
-		if c.State == StateFinished {
-			return fmt.Errorf("%w: claim already finished", ErrInvalidTransition)
-		}
-		c.Outcome = append(json.RawMessage(nil), outcome...)
-		return nil
-	})
-}
-
-// advance moves the caller's claim to state by compare-and-set; check
-// vets (and may amend) a copy first. On success c is updated in place.
-func (l *Ledger) advance(ctx context.Context, c *Claim, state ClaimState, check func(*Claim) error) error {
-	if c.Owner != l.owner {
-		return fmt.Errorf("%w: claim %s belongs to %s, not %s", ErrConflict, c.RequestKey, c.Owner, l.owner)
-	}
-	if c.Revision == 0 {
-		return fmt.Errorf("%w: claim %s has no revision; read it first", ErrConflict, c.RequestKey)
-	}
-	next := *c
-	if err := check(&next); err != nil {
-		return fmt.Errorf("ledger: claim %s: %w", c.RequestKey, err)
-	}
-	next.State, next.Updated = state, l.now()
-	rev, err := l.write(ctx, claimKey(c.RequestKey), &next, c.Revision, writeOpts{})
-	if err != nil {
-		return fmt.Errorf("ledger: claim %s → %s: %w", c.RequestKey, state, err)
-	}
-	next.Revision = rev
-	*c = next
-	return nil
-}
-
-// ReleaseClaim deletes a claim on which nothing was sent (state claimed),
-// so that a redelivery of the request starts afresh. A claim that may have
-// reached the API cannot be released: leave it for takeover.
-func (l *Ledger) ReleaseClaim(ctx context.Context, c *Claim) error {
-	if c.Owner != l.owner {
-		return fmt.Errorf("%w: claim %s belongs to %s, not %s", ErrConflict, c.RequestKey, c.Owner, l.owner)
-	}
-	if c.State != StateClaimed {
-		return fmt.Errorf("ledger: release claim %s: %w: state %s may have reached the API", c.RequestKey, ErrInvalidTransition, c.State)
-	}
-	if err := l.remove(ctx, claimKey(c.RequestKey), c.Revision); err != nil {
-		return fmt.Errorf("ledger: release claim %s: %w", c.RequestKey, err)
-	}
-	return nil
+	return WatchRecordID(c.RequestKey)
 }

@@ -135,13 +135,18 @@ func TestClaim_lifecycleAndDuplicate(t *testing.T) {
 	if err := l.MarkSubmitting(ctx, c); err != nil {
 		t.Fatalf("MarkSubmitting: %v", err)
 	}
-	if err := l.MarkSubmitted(ctx, c, "ff80808288d41e1b018990260955686a"); err != nil {
+	const jobID = "ff80808288d41e1b018990260955686a"
+	accepted := acceptedJSON(t, 1, jobID)
+	if err := l.MarkSubmitted(ctx, c, jobID, accepted); err != nil {
 		t.Fatalf("MarkSubmitted: %v", err)
 	}
-	if err := l.MarkSubmitted(ctx, c, "ff80808288d41e1b018990260955686a"); err != nil {
-		t.Fatalf("MarkSubmitted again with the same job: %v", err)
+	if err := l.MarkSubmitted(ctx, c, jobID, accepted); err != nil {
+		t.Fatalf("MarkSubmitted again with the same job and event: %v", err)
 	}
-	outcome := []byte(`{"specversion":"1.0","id":"acc-1","type":"dev.coldmove.placement.accepted","source":"urn:coldmove","data":{"job_id":"ff80808288d41e1b018990260955686a"}}`)
+	if string(c.Accepted) != string(accepted) {
+		t.Errorf("Claim.Accepted = %s, want the accepted event byte for byte: %s", c.Accepted, accepted)
+	}
+	outcome := completedJSON(t, 1, jobID)
 	if err := l.FinishClaim(ctx, c, outcome); err != nil {
 		t.Fatalf("FinishClaim: %v", err)
 	}
@@ -160,7 +165,8 @@ func TestClaim_lifecycleAndDuplicate(t *testing.T) {
 		ServerID:   request(1).ServerID,
 		State:      ledger.StateFinished,
 		Owner:      "a",
-		JobID:      "ff80808288d41e1b018990260955686a",
+		JobID:      jobID,
+		Accepted:   accepted,
 		Outcome:    outcome,
 		Created:    newClock().Now(),
 		Updated:    newClock().Now().Add(time.Second),
@@ -190,43 +196,127 @@ func TestClaim_invalidTransitions(t *testing.T) {
 		want    error
 	}{
 		"submitted from claimed": {
-			act:  func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job1") },
+			act:  func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job1", acceptedJSON(t, 1, "job1")) },
 			want: ledger.ErrInvalidTransition,
 		},
 		"submitted with a bad job id": {
 			prepare: func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
-			act:     func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job.1") },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job.1", acceptedJSON(t, 1, "job1")) },
 			want:    ledger.ErrInvalidID,
 		},
-		"submitted twice with different jobs": {
-			prepare: func(c *ledger.Claim) error {
-				if err := l.MarkSubmitting(ctx, c); err != nil {
-					return err
-				}
-				return l.MarkSubmitted(ctx, c, "job1")
+		"submitted with a watch record id": {
+			prepare: func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
+			act: func(c *ledger.Claim) error {
+				id := ledger.WatchRecordID(c.RequestKey)
+				return l.MarkSubmitted(ctx, c, id, acceptedJSON(t, 1, id))
 			},
-			act:  func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job2") },
+			want: ledger.ErrInvalidID,
+		},
+		"submitted without an accepted event": {
+			prepare: func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job1", nil) },
+			want:    ledger.ErrNotJSON,
+		},
+		"submitted with an accepted event that is not JSON": {
+			prepare: func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job1", []byte(`{"id":`)) },
+			want:    ledger.ErrNotJSON,
+		},
+		"submitted with an accepted event that is no object": {
+			prepare: func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job1", []byte(`["x"]`)) },
+			want:    ledger.ErrNotJSON,
+		},
+		"submitted twice with different jobs": {
+			prepare: func(c *ledger.Claim) error { return submit(t, l, c, "job1") },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job2", acceptedJSON(t, 1, "job2")) },
+			want:    ledger.ErrInvalidTransition,
+		},
+		"submitted twice with different accepted events": {
+			prepare: func(c *ledger.Claim) error { return submit(t, l, c, "job1") },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job1", []byte(`{"id":"other"}`)) },
+			want:    ledger.ErrInvalidTransition,
+		},
+		"submitted with a job after an unknown one": {
+			prepare: func(c *ledger.Claim) error { return submitUnknown(t, l, c) },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmitted(ctx, c, "job1", acceptedJSON(t, 1, "job1")) },
+			want:    ledger.ErrInvalidTransition,
+		},
+		"unknown from claimed": {
+			act:  func(c *ledger.Claim) error { return l.MarkSubmittedUnknown(ctx, c) },
 			want: ledger.ErrInvalidTransition,
 		},
-		"submitting after submitted": {
+		"unknown after submitted with a job": {
+			prepare: func(c *ledger.Claim) error { return submit(t, l, c, "job1") },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmittedUnknown(ctx, c) },
+			want:    ledger.ErrInvalidTransition,
+		},
+		"unknown after finished": {
+			prepare: func(c *ledger.Claim) error { return l.FinishClaim(ctx, c, []byte(`{}`)) },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmittedUnknown(ctx, c) },
+			want:    ledger.ErrInvalidTransition,
+		},
+		"unknown by someone else": {
 			prepare: func(c *ledger.Claim) error {
 				if err := l.MarkSubmitting(ctx, c); err != nil {
 					return err
 				}
-				return l.MarkSubmitted(ctx, c, "job1")
+				c.Owner = "b"
+				return nil
 			},
-			act:  func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
-			want: ledger.ErrInvalidTransition,
+			act:  func(c *ledger.Claim) error { return l.MarkSubmittedUnknown(ctx, c) },
+			want: ledger.ErrConflict,
+		},
+		"submitting after submitted": {
+			prepare: func(c *ledger.Claim) error { return submit(t, l, c, "job1") },
+			act:     func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
+			want:    ledger.ErrInvalidTransition,
 		},
 		"release while submitting": {
 			prepare: func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
 			act:     func(c *ledger.Claim) error { return l.ReleaseClaim(ctx, c) },
 			want:    ledger.ErrInvalidTransition,
 		},
+		"release unsent when submitted": {
+			prepare: func(c *ledger.Claim) error { return submit(t, l, c, "job1") },
+			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			want:    ledger.ErrInvalidTransition,
+		},
+		"release unsent when submitted with an unknown job": {
+			prepare: func(c *ledger.Claim) error { return submitUnknown(t, l, c) },
+			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			want:    ledger.ErrInvalidTransition,
+		},
+		"release unsent when finished": {
+			prepare: func(c *ledger.Claim) error { return l.FinishClaim(ctx, c, []byte(`{}`)) },
+			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			want:    ledger.ErrInvalidTransition,
+		},
+		"release unsent by someone else": {
+			prepare: func(c *ledger.Claim) error { c.Owner = "b"; return nil },
+			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			want:    ledger.ErrConflict,
+		},
+		"release unsent at a stale revision": {
+			prepare: func(c *ledger.Claim) error {
+				stale := *c
+				if err := l.MarkSubmitting(ctx, c); err != nil {
+					return err
+				}
+				*c = stale
+				return nil
+			},
+			act:  func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			want: ledger.ErrConflict,
+		},
 		"finish twice": {
 			prepare: func(c *ledger.Claim) error { return l.FinishClaim(ctx, c, []byte(`{}`)) },
 			act:     func(c *ledger.Claim) error { return l.FinishClaim(ctx, c, []byte(`{}`)) },
 			want:    ledger.ErrInvalidTransition,
+		},
+		"finish with an outcome that is not JSON": {
+			act:  func(c *ledger.Claim) error { return l.FinishClaim(ctx, c, []byte("not json")) },
+			want: ledger.ErrNotJSON,
 		},
 		"stale revision": {
 			prepare: func(c *ledger.Claim) error { c.Revision--; return nil },
@@ -258,10 +348,6 @@ func TestClaim_invalidTransitions(t *testing.T) {
 				t.Errorf("claim changed by a failed call (-before +after):\n%s", diff)
 			}
 		})
-	}
-	c := mustClaim(t, l, request(200)).Claim
-	if err := l.FinishClaim(ctx, c, []byte("not json")); err == nil || !strings.Contains(err.Error(), "not a JSON document") {
-		t.Errorf("FinishClaim with non-JSON outcome: %v, want a 'not a JSON document' error", err)
 	}
 }
 
@@ -305,7 +391,7 @@ func TestClaimRequest_takeover(t *testing.T) {
 				if err := l.MarkSubmitting(t.Context(), c); err != nil {
 					return err
 				}
-				return l.MarkSubmitted(t.Context(), c, "job1")
+				return l.MarkSubmitted(t.Context(), c, "job1", acceptedJSON(t, 1, "job1"))
 			},
 			wantState:        ledger.StateSubmitted,
 			mayHaveSubmitted: true,

@@ -30,10 +30,14 @@ var (
 	// ErrInvalidID reports an identifier that cannot be used in a key.
 	ErrInvalidID = errors.New("ledger: invalid identifier")
 
-	// ErrInvalidTransition reports a claim state change the state machine
-	// does not allow, such as releasing a claim whose migrate call may
-	// already have been sent.
-	ErrInvalidTransition = errors.New("ledger: invalid claim transition")
+	// ErrInvalidTransition reports a change the state machine does not
+	// allow, such as releasing a claim whose migrate call may already have
+	// been sent, or replacing a recorded outcome with another one.
+	ErrInvalidTransition = errors.New("ledger: invalid transition")
+
+	// ErrNotJSON reports an event to be recorded that is not a CloudEvent
+	// in structured JSON: not one JSON object.
+	ErrNotJSON = errors.New("ledger: event is not a JSON object")
 
 	// ErrLockLeft reports that a job was removed but its server lock could
 	// not be released; [Ledger.AcquireLock] recovers such a lock later.

@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/coldmove/coldmove/events"
 	"github.com/coldmove/coldmove/internal/natstest"
 	"github.com/coldmove/coldmove/ledger"
 )
@@ -101,4 +103,73 @@ func mustRecordJob(tb testing.TB, l *ledger.Ledger, j ledger.Job) *ledger.Job {
 		tb.Fatalf("RecordJob(%s): %v", j.JobID, err)
 	}
 	return got
+}
+
+// origin returns the origin of request n's outcome events.
+func origin(n int) events.Origin {
+	r := request(n)
+	return events.Origin{RequestID: r.ID, RequestSource: r.Source, ServerID: r.ServerID,
+		ProjectID: "0605767d3d80d5762f4fc00c7b8a1234", Region: "cn-north-4",
+		Target: events.HostTarget("c0ffee00-1c2d-4e5f-8a9b-0c1d2e3f4a5b")}
+}
+
+// mustStructured returns e in structured JSON, as migrate and poll record
+// events.
+func mustStructured(tb testing.TB, e event.Event, err error) []byte {
+	tb.Helper()
+	if err != nil {
+		tb.Fatalf("build event: %v", err)
+	}
+	b, err := events.Structured(e)
+	if err != nil {
+		tb.Fatalf("events.Structured: %v", err)
+	}
+	return b
+}
+
+// acceptedJSON returns request n's accepted event for jobID.
+func acceptedJSON(tb testing.TB, n int, jobID string) []byte {
+	tb.Helper()
+	at := newClock().Now()
+	e, err := events.NewAccepted(origin(n), jobID, at.Add(time.Hour), at)
+	return mustStructured(tb, e, err)
+}
+
+// completedJSON returns request n's completed event for jobID.
+func completedJSON(tb testing.TB, n int, jobID string) []byte {
+	tb.Helper()
+	e, err := events.NewCompleted(origin(n), jobID, false, newClock().Now().Add(10*time.Minute))
+	return mustStructured(tb, e, err)
+}
+
+// timedOutJSON returns request n's timedout event for jobID.
+func timedOutJSON(tb testing.TB, n int, jobID string) []byte {
+	tb.Helper()
+	at := newClock().Now().Add(time.Hour)
+	e, err := events.NewTimedOut(origin(n), jobID, at, "RUNNING", at)
+	return mustStructured(tb, e, err)
+}
+
+// submit moves claim c from claimed or submitting to submitted with
+// jobID and its accepted event.
+func submit(tb testing.TB, l *ledger.Ledger, c *ledger.Claim, jobID string) error {
+	tb.Helper()
+	if c.State == ledger.StateClaimed {
+		if err := l.MarkSubmitting(tb.Context(), c); err != nil {
+			return err
+		}
+	}
+	return l.MarkSubmitted(tb.Context(), c, jobID, acceptedJSON(tb, 1, jobID))
+}
+
+// submitUnknown moves claim c from claimed or submitting to submitted with
+// an unknown job.
+func submitUnknown(tb testing.TB, l *ledger.Ledger, c *ledger.Claim) error {
+	tb.Helper()
+	if c.State == ledger.StateClaimed {
+		if err := l.MarkSubmitting(tb.Context(), c); err != nil {
+			return err
+		}
+	}
+	return l.MarkSubmittedUnknown(tb.Context(), c)
 }

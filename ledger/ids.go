@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/coldmove/coldmove/events"
 )
@@ -12,6 +13,9 @@ const (
 	lockPrefix  = "lock."
 	jobPrefix   = "job."
 )
+
+// watchPrefix starts the record id of a watch job, [WatchRecordID].
+const watchPrefix = "watch-"
 
 // maxIDLen bounds identifiers used in keys.
 const maxIDLen = 128
@@ -35,6 +39,18 @@ func ValidID(id string) bool {
 	return true
 }
 
+// checkJobID checks an ECS job id: a valid id outside the watch records'
+// name space.
+func checkJobID(id string) error {
+	if err := checkID("job id", id); err != nil {
+		return err
+	}
+	if strings.HasPrefix(id, watchPrefix) {
+		return fmt.Errorf("%w: job id %q starts with %q, which names watch records", ErrInvalidID, id, watchPrefix)
+	}
+	return nil
+}
+
 func checkID(kind, id string) error {
 	if !ValidID(id) {
 		return fmt.Errorf("%w: %s %q (want 1-%d letters, digits, '-' or '_')", ErrInvalidID, kind, id, maxIDLen)
@@ -52,4 +68,9 @@ func claimKey(requestKey string) string { return claimPrefix + requestKey }
 
 func lockKey(serverID string) string { return lockPrefix + serverID }
 
-func jobKey(jobID string) string { return jobPrefix + jobID }
+func jobKey(recordID string) string { return jobPrefix + recordID }
+
+// WatchRecordID returns the record id of the watch job of the request with
+// this [RequestKey]: "watch-" followed by the key. A watch job follows a
+// request whose migrate call has no known job id ([Claim.JobUnknown]).
+func WatchRecordID(requestKey string) string { return watchPrefix + requestKey }

@@ -192,7 +192,7 @@ func submitAndFinish(t *testing.T, l *ledger.Ledger, c *ledger.Claim, keepJob bo
 	if err := l.MarkSubmitting(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.MarkSubmitted(ctx, c, j.JobID); err != nil {
+	if err := l.MarkSubmitted(ctx, c, j.JobID, acceptedJSON(t, 1, j.JobID)); err != nil {
 		t.Fatal(err)
 	}
 	rec := mustRecordJob(t, l, j)

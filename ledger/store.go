@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -128,7 +129,7 @@ func (l *Ledger) last(ctx context.Context, key string) (*storedMsg, error) {
 // returns the new revision, an *existsError (rev 0 and a live record) or an
 // error matching ErrConflict (rev stale).
 func (l *Ledger) write(ctx context.Context, key string, v any, rev uint64, o writeOpts) (uint64, error) {
-	data, err := json.Marshal(v)
+	data, err := encode(v)
 	if err != nil {
 		return 0, fmt.Errorf("ledger: encode %s: %w", key, err)
 	}
@@ -160,6 +161,19 @@ func (l *Ledger) write(ctx context.Context, key string, v any, rev uint64, o wri
 		return 0, fmt.Errorf("%w: %s recreated concurrently", ErrConflict, key)
 	}
 	return newRev, err
+}
+
+// encode marshals a record as JSON without escaping HTML characters, so
+// that the CloudEvents a record embeds ([Claim.Outcome], [Claim.Accepted],
+// [Job.Outcome]) are stored byte for byte in their compact form.
+func encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }
 
 func (l *Ledger) publish(ctx context.Context, msg *nats.Msg, rev uint64) (uint64, error) {
