@@ -56,13 +56,12 @@ func RIE(tb testing.TB) string {
 	return riePath
 }
 
-// Build compiles the function package pkg (an import path, or a path
-// relative to the test's directory) as a Lambda bootstrap, with the
-// lambda.norpc tag as for deployment, into a temporary directory, and
-// returns the binary's path.
-func Build(tb testing.TB, pkg string) string {
+// BuildDir compiles the function package pkg as [Build] does, into dir,
+// which the caller owns (for a binary shared by the tests of a package,
+// built once and removed by TestMain).
+func BuildDir(tb testing.TB, pkg, dir string) string {
 	tb.Helper()
-	out := filepath.Join(tb.TempDir(), "bootstrap")
+	out := filepath.Join(dir, "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, pkg)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -70,4 +69,13 @@ func Build(tb testing.TB, pkg string) string {
 		tb.Fatalf("lambdatest: go build %s: %v\n%s", pkg, err, stderr.String())
 	}
 	return out
+}
+
+// Build compiles the function package pkg (an import path, or a path
+// relative to the test's directory) as a Lambda bootstrap, with the
+// lambda.norpc tag as for deployment, into a temporary directory, and
+// returns the binary's path.
+func Build(tb testing.TB, pkg string) string {
+	tb.Helper()
+	return BuildDir(tb, pkg, tb.TempDir())
 }

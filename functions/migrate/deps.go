@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coldmove/coldmove/bus"
+	"github.com/coldmove/coldmove/ecsclient"
+	"github.com/coldmove/coldmove/ledger"
+)
+
+// ECS is what the handler needs of the ECS API.
+type ECS interface {
+	ShowServer(ctx context.Context, projectID, serverID string) (*ecsclient.Server, error)
+	MigrateServer(ctx context.Context, projectID, serverID string, target ecsclient.Target) (string, error)
+}
+
+// Clients returns the ECS client for a region ("" is the default).
+type Clients func(region string) (ECS, error)
+
+// Ledger is what the handler needs of the ledger: request claims, server
+// locks and job records.
+type Ledger interface {
+	ClaimRequest(ctx context.Context, r ledger.RequestRef) (ledger.ClaimResult, error)
+	MarkSubmitting(ctx context.Context, c *ledger.Claim) error
+	MarkSubmitted(ctx context.Context, c *ledger.Claim, jobID string, accepted []byte) error
+	MarkSubmittedUnknown(ctx context.Context, c *ledger.Claim) error
+	FinishClaim(ctx context.Context, c *ledger.Claim, outcome []byte) error
+	ReleaseClaim(ctx context.Context, c *ledger.Claim) error
+	ReleaseUnsent(ctx context.Context, c *ledger.Claim) error
+	AcquireLock(ctx context.Context, c *ledger.Claim) (*ledger.Lock, error)
+	ReleaseLock(ctx context.Context, lk *ledger.Lock) error
+	RecordJob(ctx context.Context, j ledger.Job) (*ledger.Job, error)
+}
+
+// Publisher publishes outcome events and waits for JetStream's
+// acknowledgement.
+type Publisher interface {
+	Publish(ctx context.Context, e event.Event) (bus.PublishResult, error)
+}
+
+var (
+	_ Ledger    = (*ledger.Ledger)(nil)
+	_ Publisher = (*bus.Bus)(nil)
+	_ ECS       = (*ecsclient.Client)(nil)
+)

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/internal/logging"
+	)
+
+// reject ends a claimed request with a rejected event.
+func (h *Handler) reject(ctx context.Context, r *request, rej events.Rejection) Outcome {
+	e, err := events.NewRejected(r.origin, rej, h.now())
+	if err != nil {
+		return h.internal(ctx, r, fmt.Errorf("build rejected event: %w", err))
+	}
+	h.log.InfoContext(ctx, "request rejected", "reason", string(rej.Reason), "detail", rej.Message)
+	return h.finish(ctx, r, e, StatusRejected, string(rej.Reason), rej.Message)
+}
+
+// complete ends a claimed request whose server already is on the target.
+func (h *Handler) complete(ctx context.Context, r *request) Outcome {
+	e, err := events.NewCompleted(r.origin, "", true, h.now())
+	if err != nil {
+		return h.internal(ctx, r, fmt.Errorf("build completed event: %w", err))
+	}
+	h.log.InfoContext(ctx, "server already in place", "target", r.p.Target.String())
+	return h.finish(ctx, r, e, StatusCompleted, "already_in_place", "")
+}
+
+// finish records a terminal outcome on the claim, frees the server and
+// publishes the event. The claim is finished before publishing, so a
+// redelivery after a failed publish re-publishes the same event.
+func (h *Handler) finish(ctx context.Context, r *request, e event.Event, st Status, reason, msg string) Outcome {
+	js, err := events.Structured(e)
+	if err != nil {
+		return h.internal(ctx, r, fmt.Errorf("encode %s event: %w", e.Type(), err))
+	}
+	if err := h.persist(ctx, func(ctx context.Context) error { return h.ledger.FinishClaim(ctx, r.claim, js) }); err != nil {
+		// Every rejection and completion comes before a call, or after the
+		// API refused one: nothing was processed.
+		return h.abandon(ctx, r, "ledger_unavailable", fmt.Errorf("finish claim: %w", err), 0)
+	}
+	if r.lock != nil {
+		if err := h.ledger.ReleaseLock(ctx, r.lock); err != nil {
+			// The claim is finished, so the next request for this server
+			// recovers the lock (ledger.AcquireLock takes over orphans).
+			h.log.WarnContext(ctx, "server lock not released", "error", err)
+		}
+	}
+	o := h.publish(ctx, r, e, st)
+	if o.Status == st {
+		o.Reason, o.Message = reason, msg
+	}
+	return o
+}
+
+// publish sends an outcome event and waits for JetStream's ack.
+func (h *Handler) publish(ctx context.Context, r *request, e event.Event, st Status) Outcome {
+	res, err := h.pub.Publish(ctx, e)
+	if err != nil {
+		// The outcome is recorded; a redelivery publishes it again.
+		return h.retry(ctx, r, "nats_unavailable", fmt.Errorf("publish %s: %w", e.Type(), err), 0)
+	}
+	o := Outcome{Status: st, RequestID: r.p.ID, ServerID: r.p.ServerID, EventID: e.ID(), EventType: e.Type()}
+	if r.claim != nil {
+		o.JobID = r.claim.JobID
+	}
+	if res.Duplicate {
+		o.Status = StatusDuplicate
+	}
+	return o
+}
+
+// republish answers a duplicate of a finished request with the outcome
+// event recorded on its claim, byte for byte.
+func (h *Handler) republish(ctx context.Context, r *request, recorded []byte) Outcome {
+	e, err := events.ParseStructured(recorded)
+	if err != nil {
+		return h.internal(ctx, r, fmt.Errorf("read recorded outcome: %w", err))
+	}
+	h.log.InfoContext(ctx, "duplicate request: outcome published again", "event_type", e.Type())
+	o := h.publish(ctx, r, e, StatusDuplicate)
+	if o.Status != StatusRetry {
+		o.Status = StatusDuplicate
+	}
+	return o
+}
+
+// resume finishes the work of a request whose migration was submitted:
+// the job record and the accepted event, both idempotent.
+func (h *Handler) resume(ctx context.Context, r *request) Outcome {
+	c := r.claim
+	if c.JobUnknown {
+		if err := h.recordJob(ctx, r, ""); err != nil {
+			return h.retry(ctx, r, "ledger_unavailable", err, 0)
+		}
+		return Outcome{Status: StatusDuplicate, Reason: "outcome_unknown", RequestID: r.p.ID, ServerID: r.p.ServerID,
+			Message: "the migrate call was sent but its answer was lost; the server is being tracked"}
+	}
+	ctx = logging.With(ctx, slog.String(logging.KeyJobID, c.JobID))
+	e, err := events.ParseStructured(c.Accepted)
+	if err != nil {
+		return h.internal(ctx, r, fmt.Errorf("read recorded accepted event: %w", err))
+	}
+	var a events.Accepted
+	if err := e.DataAs(&a); err != nil {
+		return h.internal(ctx, r, fmt.Errorf("read recorded accepted event: %w", err))
+	}
+	r.deadline = a.Deadline
+	if err := h.recordJob(ctx, r, c.JobID); err != nil {
+		return h.retry(ctx, r, "ledger_unavailable", err, 0)
+	}
+	o := h.publish(ctx, r, e, StatusDuplicate)
+	if o.Status != StatusRetry {
+		o.Status = StatusDuplicate
+	}
+	return o
+}
+
+// rejectUnreadable answers a request that could not be decoded. Its
+// rejection is deterministic (the same bytes give the same event id), so
+// it needs no claim: a redelivery publishes the same event again.
+func (h *Handler) rejectUnreadable(ctx context.Context, err error) Outcome {
+	de, ok := errors.AsType[*events.DecodeError](err)
+	if !ok {
+		return Outcome{Status: StatusRetry, Reason: "internal", Message: err.Error(), Err: err}
+	}
+	o := de.Origin
+	ctx = logging.With(ctx, slog.String(logging.KeyEventID, o.RequestID))
+	rej := de.Rejection()
+	e, berr := events.NewRejected(o, rej, h.now())
+	if berr != nil {
+		return Outcome{Status: StatusRetry, Reason: "internal", Message: berr.Error(), Err: berr}
+	}
+	h.log.InfoContext(ctx, "request rejected", "reason", string(rej.Reason), "detail", de.Error())
+	if _, perr := h.pub.Publish(ctx, e); perr != nil {
+		return Outcome{Status: StatusRetry, Reason: "nats_unavailable", Message: perr.Error(), Err: perr,
+			RequestID: o.RequestID}
+	}
+	return Outcome{Status: StatusRejected, Reason: string(rej.Reason), Message: de.Error(),
+		RequestID: o.RequestID, ServerID: o.ServerID, EventID: e.ID(), EventType: e.Type()}
+}
+
+// retry gives a request back to the runtime, keeping everything this
+// attempt holds: its claim may have reached the API, so it stays for the
+// redelivery (or a takeover) to find.
+func (h *Handler) retry(ctx context.Context, r *request, reason string, err error, after time.Duration) Outcome {
+	h.log.WarnContext(ctx, "request will be retried", "reason", reason, "error", err)
+	return Outcome{Status: StatusRetry, Reason: reason, Message: err.Error(), Err: err,
+		RequestID: r.p.ID, ServerID: r.p.ServerID, RetryAfter: after}
+}
+
+// abandon gives a request back to the runtime after releasing its server
+// lock and its claim, so that the redelivery starts afresh. Call it only
+// when no migrate call was made, or the one made provably was not
+// processed (refused or throttled, or not sent at all).
+func (h *Handler) abandon(ctx context.Context, r *request, reason string, err error, after time.Duration) Outcome {
+	if r.lock != nil {
+		if lerr := h.ledger.ReleaseLock(ctx, r.lock); lerr != nil {
+			h.log.WarnContext(ctx, "server lock not released", "error", lerr)
+		}
+		r.lock = nil
+	}
+	if lerr := h.ledger.ReleaseUnsent(ctx, r.claim); lerr != nil {
+		h.log.WarnContext(ctx, "claim not released; it will be taken over when stale", "error", lerr)
+	}
+	return h.retry(ctx, r, reason, err, after)
+}
+
+// internal reports a failure of coldmove itself (an event it cannot build
+// or read). It is retried: the request is not at fault.
+func (h *Handler) internal(ctx context.Context, r *request, err error) Outcome {
+	h.log.ErrorContext(ctx, "internal error", "error", err)
+	return h.retry(ctx, r, "internal", err, 0)
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/internal/logging"
+	"github.com/coldmove/coldmove/ledger"
+)
+
+// Handler is the one handler core every runtime adapter calls: it turns a
+// placement request into exactly one migrate call, or a clear rejection.
+type Handler struct {
+	ecs    Clients
+	ledger Ledger
+	pub    Publisher
+	log    *slog.Logger
+
+	project, region string        // defaults for requests that name none
+	timeout         time.Duration // default deadline after the request
+	firstPoll       time.Duration // when poll first looks at a new job
+	budget          time.Duration // work budget of a request without a ctx deadline
+	headroom        time.Duration // kept from the API for recording and publishing
+	now             func() time.Time
+}
+
+// HandlerConfig configures a [Handler].
+type HandlerConfig struct {
+	// ProjectID and Region are the defaults of requests that name none.
+	ProjectID, Region string
+	// MigrationTimeout is the default deadline of a request, counted from
+	// when it is handled.
+	MigrationTimeout time.Duration
+	// FirstPoll is how soon after submitting the poll function first looks
+	// at the job (default 10 s).
+	FirstPoll time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// NewHandler returns a handler over its dependencies.
+func NewHandler(cfg HandlerConfig, ecs Clients, l Ledger, pub Publisher, log *slog.Logger) *Handler {
+	h := &Handler{
+		ecs: ecs, ledger: l, pub: pub, log: log,
+		project: cfg.ProjectID, region: cfg.Region, timeout: cfg.MigrationTimeout,
+		firstPoll: cfg.FirstPoll, budget: 2 * time.Minute, headroom: 2 * time.Second, now: cfg.Now,
+	}
+	if h.firstPoll <= 0 {
+		h.firstPoll = 10 * time.Second
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h
+}
+
+// HandleMessage handles a request as it arrived: a CloudEvent in binary
+// mode (ce-* headers) or structured JSON (header may be nil).
+func (h *Handler) HandleMessage(ctx context.Context, header map[string][]string, body []byte) Outcome {
+	e, err := events.ParseMessage(header, body)
+	if err != nil {
+		return h.rejectUnreadable(ctx, err)
+	}
+	return h.HandleEvent(ctx, e)
+}
+
+// HandleEvent handles a request CloudEvent.
+func (h *Handler) HandleEvent(ctx context.Context, e event.Event) Outcome {
+	p, err := events.DecodeRequestAt(e, h.now())
+	if err != nil {
+		return h.rejectUnreadable(ctx, err)
+	}
+	return h.handle(ctx, p)
+}
+
+// request is one placement request in hand, with its defaults applied.
+type request struct {
+	p        *events.Placement
+	origin   events.Origin
+	deadline time.Time
+	claim    *ledger.Claim
+	lock     *ledger.Lock
+}
+
+func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
+	ctx = logging.With(ctx, slog.String(logging.KeyEventID, p.ID), slog.String(logging.KeyServerID, p.ServerID))
+	r := &request{p: p, origin: p.Origin()}
+	if r.origin.ProjectID == "" {
+		r.origin.ProjectID = h.project
+	}
+	if r.origin.Region == "" {
+		r.origin.Region = h.region
+	}
+	if p.Deadline != nil {
+		r.deadline = *p.Deadline
+	} else {
+		r.deadline = h.now().Add(h.timeout).UTC().Truncate(time.Second)
+	}
+
+	res, err := h.ledger.ClaimRequest(ctx, ledger.RequestRef{Source: p.Source, ID: p.ID, ServerID: p.ServerID})
+	if err != nil {
+		return h.retry(ctx, r, "ledger_unavailable", fmt.Errorf("claim request: %w", err), 0)
+	}
+	r.claim = res.Claim
+	switch res.Status {
+	case ledger.ClaimFinished:
+		return h.republish(ctx, r, res.Claim.Outcome)
+	case ledger.ClaimInProgress:
+		if res.Claim.State == ledger.StateSubmitted {
+			return h.resume(ctx, r)
+		}
+		return h.retry(ctx, r, "in_progress", errors.New("the request is being handled by "+res.Claim.Owner), 0)
+	case ledger.ClaimTakenOver:
+		h.log.WarnContext(ctx, "took over a stale claim", "previous_owner", res.PreviousOwner, "state", string(res.Claim.State))
+		switch res.Claim.State {
+		case ledger.StateSubmitted:
+			return h.resume(ctx, r)
+		case ledger.StateSubmitting:
+			// The previous owner may have sent the migrate call: never send
+			// it again; follow the server instead.
+			return h.track(ctx, r, "a previous attempt may have sent the migrate call")
+		}
+	}
+	return h.submit(ctx, r)
+}
+
+// apiContext bounds the API work of a request so that recording and
+// publishing its outcome still fit in the invocation.
+func (h *Handler) apiContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-h.headroom))
+	}
+	return context.WithTimeout(ctx, h.budget)
+}

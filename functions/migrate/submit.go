@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/coldmove/coldmove/ecsclient"
+	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/internal/logging"
+	"github.com/coldmove/coldmove/ledger"
+)
+
+// busyRetry is how long to wait after Ecs.0603, which asks for a minute.
+const busyRetry = time.Minute
+
+// submit runs a claimed request on which nothing was sent: lock the
+// server, check it, and call MigrateServer once.
+func (h *Handler) submit(ctx context.Context, r *request) Outcome {
+	lk, err := h.ledger.AcquireLock(ctx, r.claim)
+	if holder, ok := errors.AsType[*ledger.LockedError](err); ok {
+		return h.reject(ctx, r, events.Rejection{
+			Reason:  events.RejectMigrationInProgress,
+			Message: fmt.Sprintf("server %s is being moved by request %s from %s", r.p.ServerID, holder.Holder.RequestID, holder.Holder.Source),
+		})
+	}
+	if err != nil {
+		return h.abandon(ctx, r, "ledger_unavailable", fmt.Errorf("lock server: %w", err), 0)
+	}
+	r.lock = lk
+
+	ecs, err := h.ecs(r.origin.Region)
+	if err != nil {
+		// The region was validated; a client that cannot be built is a
+		// configuration problem the operator must fix, not the request's.
+		return h.abandon(ctx, r, "ecs_unavailable", err, 0)
+	}
+	apiCtx, cancel := h.apiContext(ctx)
+	defer cancel()
+
+	srv, err := ecs.ShowServer(apiCtx, r.origin.ProjectID, r.p.ServerID)
+	if err != nil {
+		if rej, ok := refusal(err); ok {
+			return h.reject(ctx, r, rej)
+		}
+		return h.abandon(ctx, r, "api_unavailable", fmt.Errorf("show server: %w", err), 0)
+	}
+	if inPlace(srv, r.p.Target) {
+		return h.complete(ctx, r)
+	}
+	if rej, ok := preflight(srv); !ok {
+		return h.reject(ctx, r, rej)
+	}
+
+	if err := h.ledger.MarkSubmitting(ctx, r.claim); err != nil {
+		return h.abandon(ctx, r, "ledger_unavailable", fmt.Errorf("mark submitting: %w", err), 0)
+	}
+	jobID, err := ecs.MigrateServer(apiCtx, r.origin.ProjectID, r.p.ServerID, ecsclient.Target{DedicatedHostID: r.p.Target.DedicatedHostID})
+	switch {
+	case err == nil:
+		return h.accept(ctx, r, jobID)
+	case errors.Is(err, ecsclient.ErrOutcomeUnknown):
+		h.log.WarnContext(ctx, "migrate call sent but its answer was lost", "error", err)
+		return h.track(ctx, r, "the migrate call was sent but its answer was lost")
+	case errors.Is(err, ecsclient.ErrBusy):
+		return h.abandon(ctx, r, "server_busy", fmt.Errorf("migrate server: %w", err), busyRetry)
+	case ecsclient.IsTransient(err), errors.Is(err, ecsclient.ErrAuthFailed):
+		// Provably not processed (the client re-sends a POST only in
+		// that case and reports anything else as an unknown outcome).
+		return h.abandon(ctx, r, "api_unavailable", fmt.Errorf("migrate server: %w", err), 0)
+	}
+	if rej, ok := refusal(err); ok {
+		return h.reject(ctx, r, rej)
+	}
+	// An answer the client could not classify: it was an answer, so the
+	// API refused the call.
+	return h.reject(ctx, r, events.Rejection{Reason: events.RejectAPIRefused, Message: err.Error()})
+}
+
+// accept records a submitted job and announces it: the claim first (so the
+// job id is never lost), then the job record, then the accepted event.
+func (h *Handler) accept(ctx context.Context, r *request, jobID string) Outcome {
+	ctx = logging.With(ctx, slog.String(logging.KeyJobID, jobID))
+	e, err := events.NewAccepted(r.origin, jobID, r.deadline, h.now())
+	if err != nil {
+		return h.internal(ctx, r, fmt.Errorf("build accepted event: %w", err))
+	}
+	js, err := events.Structured(e)
+	if err != nil {
+		return h.internal(ctx, r, fmt.Errorf("encode accepted event: %w", err))
+	}
+	if err := h.persist(ctx, func(ctx context.Context) error { return h.ledger.MarkSubmitted(ctx, r.claim, jobID, js) }); err != nil {
+		// The migration runs, but the ledger did not take the job id. The
+		// claim stays "submitting": a redelivery takes it over when it is
+		// stale and tracks the server instead of the job.
+		h.log.ErrorContext(ctx, "migration submitted but the job id could not be recorded", "error", err)
+		return h.retry(ctx, r, "ledger_unavailable", fmt.Errorf("mark submitted: %w", err), 0)
+	}
+	if err := h.recordJob(ctx, r, jobID); err != nil {
+		return h.retry(ctx, r, "ledger_unavailable", err, 0)
+	}
+	h.log.InfoContext(ctx, "migration submitted", "target", r.p.Target.String(), "deadline", r.deadline)
+	return h.publish(ctx, r, e, StatusAccepted)
+}
+
+// track records a request whose migrate call may have been sent without a
+// job id to follow: the poll function watches the server instead.
+func (h *Handler) track(ctx context.Context, r *request, why string) Outcome {
+	if err := h.persist(ctx, func(ctx context.Context) error { return h.ledger.MarkSubmittedUnknown(ctx, r.claim) }); err != nil {
+		return h.retry(ctx, r, "ledger_unavailable", fmt.Errorf("mark submitted (job unknown): %w", err), 0)
+	}
+	if err := h.recordJob(ctx, r, ""); err != nil {
+		return h.retry(ctx, r, "ledger_unavailable", err, 0)
+	}
+	h.log.InfoContext(ctx, "tracking the server: "+why)
+	return Outcome{Status: StatusTracking, Reason: "outcome_unknown", Message: why, RequestID: r.p.ID, ServerID: r.p.ServerID}
+}
+
+// recordJob writes the job record poll follows (idempotent for a request).
+func (h *Handler) recordJob(ctx context.Context, r *request, jobID string) error {
+	_, err := h.ledger.RecordJob(ctx, ledger.Job{
+		JobID: jobID, RequestID: r.p.ID, RequestSource: r.p.Source, RequestKey: r.p.Key(),
+		ProjectID: r.origin.ProjectID, Region: r.origin.Region, ServerID: r.p.ServerID, Target: *r.p.Target,
+		TraceParent: r.p.TraceParent, TraceState: r.p.TraceState,
+		Deadline: r.deadline, NextPoll: h.now().Add(h.firstPoll),
+	})
+	if err != nil {
+		return fmt.Errorf("record job: %w", err)
+	}
+	return nil
+}
+
+// persist runs a ledger write that must not be lost, retrying a few times
+// while ctx allows (the ledger may be failing over).
+func (h *Handler) persist(ctx context.Context, write func(context.Context) error) error {
+	var err error
+	delay := 50 * time.Millisecond
+	for attempt := range 4 {
+		if err = write(ctx); err == nil || errors.Is(err, ledger.ErrInvalidTransition) || errors.Is(err, ledger.ErrConflict) {
+			return err
+		}
+		if attempt == 3 {
+			break
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		delay *= 2
+	}
+	return err
+}
