@@ -11,7 +11,7 @@ import (
 
 	"github.com/coldmove/coldmove/events"
 	"github.com/coldmove/coldmove/internal/logging"
-	)
+)
 
 // reject ends a claimed request with a rejected event.
 func (h *Handler) reject(ctx context.Context, r *request, rej events.Rejection) Outcome {

@@ -67,11 +67,11 @@ func TestHandle_rejectedBeforeAnyCall(t *testing.T) {
 		reason events.RejectReason
 		status string
 	}{
-		"running server":     {spec: ecstest.ServerSpec{Status: "ACTIVE"}, reason: events.RejectServerNotStopped, status: "ACTIVE"},
-		"locked server":      {spec: ecstest.ServerSpec{Locked: true}, reason: events.RejectServerLocked, status: "SHUTOFF"},
-		"prepaid server":     {spec: ecstest.ServerSpec{ChargingMode: "1"}, reason: events.RejectNotPayPerUse, status: "SHUTOFF"},
-		"spot server":        {spec: ecstest.ServerSpec{ChargingMode: "2"}, reason: events.RejectNotPayPerUse, status: "SHUTOFF"},
-		"server not found":   {unseen: true, reason: events.RejectServerNotFound},
+		"running server":   {spec: ecstest.ServerSpec{Status: "ACTIVE"}, reason: events.RejectServerNotStopped, status: "ACTIVE"},
+		"locked server":    {spec: ecstest.ServerSpec{Locked: true}, reason: events.RejectServerLocked, status: "SHUTOFF"},
+		"prepaid server":   {spec: ecstest.ServerSpec{ChargingMode: "1"}, reason: events.RejectNotPayPerUse, status: "SHUTOFF"},
+		"spot server":      {spec: ecstest.ServerSpec{ChargingMode: "2"}, reason: events.RejectNotPayPerUse, status: "SHUTOFF"},
+		"server not found": {unseen: true, reason: events.RejectServerNotFound},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
