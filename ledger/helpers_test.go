@@ -173,3 +173,29 @@ func submitUnknown(tb testing.TB, l *ledger.Ledger, c *ledger.Claim) error {
 	}
 	return l.MarkSubmittedUnknown(tb.Context(), c)
 }
+
+// newWatchJob returns request n's watch job (no job id), due at next.
+func newWatchJob(n int, next time.Time) ledger.Job {
+	j := newJob(n, next)
+	j.JobID = ""
+	return j
+}
+
+// watchOutcomeJSON returns a terminal event for request n's watch job, in
+// structured JSON as poll would record it.
+func watchOutcomeJSON(n int, eventType string) []byte {
+	r := request(n)
+	return fmt.Appendf(nil, `{"specversion":"1.0","id":"%s","source":"urn:coldmove:poll","type":"%s",`+
+		`"subject":"%s","datacontenttype":"application/json","data":{"request_id":"%s","request_source":"%s","server_id":"%s"}}`,
+		events.OutcomeID(eventType, "", ledger.RequestKey(r.Source, r.ID)), eventType, r.ServerID, r.ID, r.Source, r.ServerID)
+}
+
+// mustLease leases the job record rec for a minute.
+func mustLease(tb testing.TB, l *ledger.Ledger, rec *ledger.Job) *ledger.Job {
+	tb.Helper()
+	j, err := l.Lease(tb.Context(), ledger.JobRef{RecordID: rec.RecordID(), Revision: rec.Revision}, time.Minute)
+	if err != nil {
+		tb.Fatalf("Lease(%s): %v", rec.RecordID(), err)
+	}
+	return j
+}

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -20,11 +21,16 @@ type JobLease struct {
 	Until time.Time `json:"until"`
 }
 
-// Job is the record of one submitted migration, keyed job.<job_id>.
+// Job is the record of one submitted migration, keyed job.<record id>
+// ([Job.RecordID]). A job with an ECS job id follows that job; a watch job,
+// without one, follows the server's state for a request whose migrate call
+// was made (or may have been) but whose job id is unknown
+// ([Claim.JobUnknown]).
 type Job struct {
 	// Revision is the record's revision when read or last written.
 	Revision uint64 `json:"-"`
 
+	// JobID is the ECS job id; empty for a watch job.
 	JobID string `json:"job_id"`
 	// RequestID, RequestSource and RequestKey correlate the job with the
 	// request CloudEvent and its claim.
@@ -48,10 +54,29 @@ type Job struct {
 	// Lease is set while a poller works on the job.
 	Lease *JobLease `json:"lease,omitempty"`
 	// LastStatus is free text the poller keeps, e.g. the last job status.
-	LastStatus string    `json:"last_status,omitempty"`
-	Created    time.Time `json:"created"`
-	Updated    time.Time `json:"updated"`
+	LastStatus string `json:"last_status,omitempty"`
+	// Outcome is the terminal CloudEvent in structured JSON (compact)
+	// decided for the job and about to be published, set by
+	// [Ledger.SetOutcome] before publishing, so that a poller taking the
+	// job over after a crash re-publishes exactly the same bytes. Change it
+	// only through SetOutcome.
+	Outcome json.RawMessage `json:"outcome,omitempty"`
+	Created time.Time       `json:"created"`
+	Updated time.Time       `json:"updated"`
 }
+
+// RecordID returns the id the record is stored under (key job.<id>): the
+// ECS job id, or for a watch job [WatchRecordID] of the request key.
+func (j *Job) RecordID() string {
+	if j.JobID != "" {
+		return j.JobID
+	}
+	return WatchRecordID(j.RequestKey)
+}
+
+// Watch reports whether j is a watch job: one without an ECS job id, which
+// follows the server's state rather than a job.
+func (j *Job) Watch() bool { return j.JobID == "" }
 
 // DueAt returns when the job may next be worked: its next poll time, or the
 // end of its lease if that is later.
@@ -64,8 +89,10 @@ func (j *Job) DueAt() time.Time {
 
 func (j *Job) validate() error {
 	var errs []error
-	if err := checkID("job id", j.JobID); err != nil {
-		errs = append(errs, err)
+	if j.JobID != "" {
+		if err := checkJobID(j.JobID); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := checkID("server id", j.ServerID); err != nil {
 		errs = append(errs, err)
@@ -82,160 +109,62 @@ func (j *Job) validate() error {
 	if j.Deadline.IsZero() {
 		errs = append(errs, errors.New("deadline must be set"))
 	}
+	if len(j.Outcome) > 0 {
+		errs = append(errs, errors.New("outcome must be empty: it is set by SetOutcome under a lease"))
+	}
 	return errors.Join(errs...)
 }
 
-// RecordJob stores a new job record, due at j.NextPoll (now when zero).
-// j.RequestKey is derived from the request's source and id when empty. If
-// the record already exists for the same request (a retry after a crash),
-// the stored record is returned; for another request the error matches
-// [ErrConflict].
+// RecordJob stores a new job record, due at j.NextPoll (now when zero),
+// under j.RecordID(): a job with an ECS job id, or with an empty JobID a
+// watch job. j.RequestKey is derived from the request's source and id when
+// empty; the lease is cleared, and Outcome must be empty (it is set only
+// by [Ledger.SetOutcome]). If the record already exists for the same
+// request (a retry after a crash), the stored record is returned; for
+// another request the error matches [ErrConflict].
 func (l *Ledger) RecordJob(ctx context.Context, j Job) (*Job, error) {
 	if j.RequestKey == "" {
 		j.RequestKey = RequestKey(j.RequestSource, j.RequestID)
 	}
 	if err := j.validate(); err != nil {
-		return nil, fmt.Errorf("ledger: record job %q: %w", j.JobID, err)
+		return nil, fmt.Errorf("ledger: record job %q: %w", j.RecordID(), err)
 	}
+	id := j.RecordID()
 	now := l.now()
 	if j.NextPoll.IsZero() {
 		j.NextPoll = now
 	}
 	j.Lease, j.Created, j.Updated = nil, now, now
-	rev, err := l.write(ctx, jobKey(j.JobID), &j, 0, writeOpts{dueAt: j.DueAt()})
+	rev, err := l.write(ctx, jobKey(id), &j, 0, writeOpts{dueAt: j.DueAt()})
 	if ex := asExists(err); ex != nil {
 		stored := &Job{Revision: ex.rev}
-		if err := ex.decode(jobKey(j.JobID), stored); err != nil {
+		if err := ex.decode(jobKey(id), stored); err != nil {
 			return nil, err
 		}
 		if stored.RequestKey != j.RequestKey {
-			return nil, fmt.Errorf("%w: job %s is recorded for request %s, not %s", ErrConflict, j.JobID, stored.RequestID, j.RequestID)
+			return nil, fmt.Errorf("%w: job %s is recorded for request %s, not %s", ErrConflict, id, stored.RequestID, j.RequestID)
 		}
 		return stored, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ledger: record job %s: %w", j.JobID, err)
+		return nil, fmt.Errorf("ledger: record job %s: %w", id, err)
 	}
 	j.Revision = rev
 	return &j, nil
 }
 
-// GetJob returns the job record, or an error matching [ErrNotFound].
-func (l *Ledger) GetJob(ctx context.Context, jobID string) (*Job, error) {
-	if err := checkID("job id", jobID); err != nil {
+// GetJob returns the job record stored under recordID ([Job.RecordID]:
+// the ECS job id, or a watch job's [WatchRecordID]), or an error matching
+// [ErrNotFound].
+func (l *Ledger) GetJob(ctx context.Context, recordID string) (*Job, error) {
+	if err := checkID("job record id", recordID); err != nil {
 		return nil, err
 	}
 	j := &Job{}
-	rev, err := l.get(ctx, jobKey(jobID), j)
+	rev, err := l.get(ctx, jobKey(recordID), j)
 	if err != nil {
 		return nil, err
 	}
 	j.Revision = rev
 	return j, nil
-}
-
-// Lease takes the job for d, provided it is still at the revision ref was
-// listed with and is due. Of concurrent callers one wins; the others get
-// an error matching [ErrLeaseLost]. A job that is not due gives
-// [ErrNotDue].
-func (l *Ledger) Lease(ctx context.Context, ref JobRef, d time.Duration) (*Job, error) {
-	if d <= 0 {
-		return nil, fmt.Errorf("ledger: lease job %s: duration %s must be positive", ref.JobID, d)
-	}
-	j, err := l.GetJob(ctx, ref.JobID)
-	if errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("%w: job %s is gone", ErrLeaseLost, ref.JobID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ledger: lease job %s: %w", ref.JobID, err)
-	}
-	if j.Revision != ref.Revision {
-		return nil, fmt.Errorf("%w: job %s is at revision %d, listed at %d", ErrLeaseLost, ref.JobID, j.Revision, ref.Revision)
-	}
-	now := l.now()
-	if due := j.DueAt(); due.After(now) {
-		return nil, fmt.Errorf("%w: job %s is due at %s", ErrNotDue, ref.JobID, due.Format(time.RFC3339Nano))
-	}
-	j.Lease = &JobLease{Owner: l.owner, Until: now.Add(d)}
-	if err := l.writeJob(ctx, j, now); err != nil {
-		return nil, fmt.Errorf("ledger: lease job %s: %w", ref.JobID, err)
-	}
-	return j, nil
-}
-
-// Reschedule records a poll of a leased job: it adds one to Attempts, sets
-// NextPoll to next, keeps the caller's changes to LastStatus and ends the
-// lease. The job must still be at the caller's revision, else the error
-// matches [ErrLeaseLost]. On success j is updated in place.
-func (l *Ledger) Reschedule(ctx context.Context, j *Job, next time.Time) error {
-	if err := l.checkLease(j); err != nil {
-		return fmt.Errorf("ledger: reschedule job %s: %w", j.JobID, err)
-	}
-	nj := *j
-	nj.Attempts++
-	nj.NextPoll = next
-	nj.Lease = nil
-	if err := l.writeJob(ctx, &nj, l.now()); err != nil {
-		return fmt.Errorf("ledger: reschedule job %s: %w", j.JobID, err)
-	}
-	*j = nj
-	return nil
-}
-
-// Remove deletes a leased job record whose outcome event JetStream has
-// acknowledged, then releases the server lock if the job's request still
-// holds it. The job must still be at the caller's revision, else the
-// error matches [ErrLeaseLost] and nothing is removed. If the job is
-// removed but the lock cannot be released, the error matches
-// [ErrLockLeft]: the job is gone, and the lock is recovered by the next
-// [Ledger.AcquireLock] on that server.
-func (l *Ledger) Remove(ctx context.Context, j *Job) error {
-	if err := l.checkLease(j); err != nil {
-		return fmt.Errorf("ledger: remove job %s: %w", j.JobID, err)
-	}
-	lk, lockErr := l.GetLock(ctx, j.ServerID)
-	if err := l.remove(ctx, jobKey(j.JobID), j.Revision); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return fmt.Errorf("ledger: remove job %s: %w", j.JobID, ErrLeaseLost)
-		}
-		return fmt.Errorf("ledger: remove job %s: %w", j.JobID, err)
-	}
-	switch {
-	case errors.Is(lockErr, ErrNotFound):
-		return nil
-	case lockErr != nil:
-		return fmt.Errorf("ledger: job %s removed: %w: read lock on server %s: %w", j.JobID, ErrLockLeft, j.ServerID, lockErr)
-	case lk.RequestKey != j.RequestKey:
-		return nil // another request holds the server now
-	}
-	if err := l.ReleaseLock(ctx, lk); err != nil {
-		return fmt.Errorf("ledger: job %s removed: %w: %w", j.JobID, ErrLockLeft, err)
-	}
-	return nil
-}
-
-// checkLease makes sure the caller holds the job's lease.
-func (l *Ledger) checkLease(j *Job) error {
-	if j.Revision == 0 {
-		return fmt.Errorf("%w: job %s has no revision; lease it first", ErrLeaseLost, j.JobID)
-	}
-	if j.Lease == nil || j.Lease.Owner != l.owner {
-		return fmt.Errorf("%w: job %s is not leased by %s", ErrLeaseLost, j.JobID, l.owner)
-	}
-	return nil
-}
-
-// writeJob stores j at its revision with its due time, updating j's
-// revision; a stale revision gives ErrLeaseLost.
-func (l *Ledger) writeJob(ctx context.Context, j *Job, now time.Time) error {
-	j.Updated = now
-	rev, err := l.write(ctx, jobKey(j.JobID), j, j.Revision, writeOpts{dueAt: j.DueAt()})
-	if errors.Is(err, ErrConflict) {
-		return fmt.Errorf("%w: job %s changed since revision %d", ErrLeaseLost, j.JobID, j.Revision)
-	}
-	if err != nil {
-		return err
-	}
-	j.Revision = rev
-	return nil
 }

@@ -22,6 +22,9 @@ func TestRecordJob_invalid(t *testing.T) {
 		want string
 	}{
 		"bad job id":       {func(j *ledger.Job) { j.JobID = "a.b" }, `job id "a.b"`},
+		"watch job id":     {func(j *ledger.Job) { j.JobID = "watch-1" }, `job id "watch-1" starts with "watch-"`},
+		"outcome":          {func(j *ledger.Job) { j.Outcome = []byte(`{}`) }, "outcome must be empty"},
+		"watch, no source": {func(j *ledger.Job) { j.JobID, j.RequestSource = "", "" }, "request id and source must be set"},
 		"bad server id":    {func(j *ledger.Job) { j.ServerID = "" }, `server id ""`},
 		"no request":       {func(j *ledger.Job) { j.RequestID = "" }, "request id and source must be set"},
 		"wrong key":        {func(j *ledger.Job) { j.RequestKey = "abc" }, `request key "abc" is not the key of request req-1`},
@@ -95,7 +98,7 @@ func TestListDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := func(n int) ledger.JobRef {
-		return ledger.JobRef{JobID: recs[n].JobID, Revision: recs[n].Revision, DueAt: now.Add(offsets[n])}
+		return ledger.JobRef{RecordID: recs[n].JobID, JobID: recs[n].JobID, Revision: recs[n].Revision, DueAt: now.Add(offsets[n])}
 	}
 	s, err := l.ListDue(ctx)
 	if err != nil {
@@ -215,6 +218,9 @@ func TestLease_errors(t *testing.T) {
 		"stale revision": {ledger.JobRef{JobID: j.JobID, Revision: j.Revision + 1}, time.Minute, ledger.ErrLeaseLost},
 		"gone":           {ledger.JobRef{JobID: "gone", Revision: 1}, time.Minute, ledger.ErrLeaseLost},
 		"bad id":         {ledger.JobRef{JobID: "a b", Revision: 1}, time.Minute, ledger.ErrInvalidID},
+		"bad record id":  {ledger.JobRef{RecordID: "a>", Revision: 1}, time.Minute, ledger.ErrInvalidID},
+		"ids disagree":   {ledger.JobRef{RecordID: j.JobID, JobID: "other", Revision: j.Revision}, time.Minute, ledger.ErrInvalidID},
+		"by record id":   {ledger.JobRef{RecordID: j.JobID, Revision: j.Revision + 1}, time.Minute, ledger.ErrLeaseLost},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

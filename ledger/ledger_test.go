@@ -125,10 +125,28 @@ func TestLedger_survivesServerRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	submitted := mustClaim(t, l, request(4)).Claim
+	if err := submit(t, l, submitted, "job4"); err != nil {
+		t.Fatal(err)
+	}
 	jobs := map[string]*ledger.Job{}
 	for n := range 5 {
 		j := mustRecordJob(t, l, newJob(n, clk.Now().Add(time.Duration(n-2)*time.Minute)))
-		jobs[j.JobID] = j
+		jobs[j.RecordID()] = j
+	}
+	watch := mustRecordJob(t, l, newWatchJob(2, clk.Now()))
+	jobs[watch.RecordID()] = watch
+	// Two jobs carry a pending outcome.
+	for _, j := range []*ledger.Job{jobs[newJob(0, clk.Now()).JobID], watch} {
+		leased := mustLease(t, l, j)
+		out := watchOutcomeJSON(2, "dev.coldmove.placement.completed")
+		if !leased.Watch() {
+			out = completedJSON(t, 0, leased.JobID)
+		}
+		if err := l.SetOutcome(ctx, leased, out); err != nil {
+			t.Fatal(err)
+		}
+		jobs[leased.RecordID()] = leased
 	}
 	before, err := l.Scan(ctx)
 	if err != nil {
@@ -144,6 +162,13 @@ func TestLedger_survivesServerRestart(t *testing.T) {
 	}
 	if diff := cmp.Diff(finished, gotFinished); diff != "" {
 		t.Errorf("finished claim after restart (-want +got):\n%s", diff)
+	}
+	gotSubmitted, err := l2.GetClaim(ctx, submitted.Source, submitted.RequestID)
+	if err != nil {
+		t.Fatalf("submitted claim after restart: %v", err)
+	}
+	if diff := cmp.Diff(submitted, gotSubmitted); diff != "" || len(gotSubmitted.Accepted) == 0 {
+		t.Errorf("submitted claim with its accepted event after restart (-want +got):\n%s", diff)
 	}
 	gotInflight, err := l2.GetClaim(ctx, inflight.Source, inflight.RequestID)
 	if err != nil {
@@ -260,6 +285,27 @@ func TestLedger_replicated(t *testing.T) {
 	}
 	if sched.Jobs != 1 || len(sched.Due) != 1 || sched.Due[0].JobID != rec.JobID {
 		t.Errorf("ListDue on R3 = %+v, want the one job due after its lease", sched)
+	}
+
+	// Pollers finishing the claim with different outcomes: one wins.
+	finishes := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			finishes[i] = ledgers[i].FinishRequest(ctx, claims[0].Claim.RequestKey, fmt.Appendf(nil, `{"id":"o%d"}`, i))
+		})
+	}
+	wg.Wait()
+	won = 0
+	for i, err := range finishes {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, ledger.ErrInvalidTransition):
+			t.Errorf("finish %d on R3: %v, want nil or ErrInvalidTransition", i, err)
+		}
+	}
+	if won != 1 {
+		t.Errorf("%d finishes won on R3, want 1", won)
 	}
 }
 

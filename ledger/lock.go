@@ -76,7 +76,10 @@ func (l *Ledger) AcquireLock(ctx context.Context, c *Claim) (*Lock, error) {
 }
 
 // orphaned reports whether a lock's holder is done with the server: its
-// claim is gone, or finished with no job record left.
+// claim is gone, or finished with no job record left. The record looked
+// for is the claim's job, or, for a claim without a job id (submitted with
+// an unknown job, finished by a poller before it was marked, or never
+// submitted), its watch job.
 func (l *Ledger) orphaned(ctx context.Context, held *Lock) (bool, error) {
 	c, err := l.readClaim(ctx, held.RequestKey)
 	if errors.Is(err, ErrNotFound) {
@@ -88,10 +91,7 @@ func (l *Ledger) orphaned(ctx context.Context, held *Lock) (bool, error) {
 	if c.State != StateFinished {
 		return false, nil
 	}
-	if c.JobID == "" {
-		return true, nil
-	}
-	_, err = l.GetJob(ctx, c.JobID)
+	_, err = l.GetJob(ctx, c.recordID())
 	if errors.Is(err, ErrNotFound) {
 		return true, nil
 	}

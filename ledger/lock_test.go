@@ -145,6 +145,24 @@ func TestAcquireLock_recoversOrphans(t *testing.T) {
 			},
 			wantTakeover: true,
 		},
+		"holder finished with its watch job still tracked": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				watchAndFinish(t, l, c, true, true)
+			},
+			wantTakeover: false,
+		},
+		"holder finished and its watch job removed": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				watchAndFinish(t, l, c, true, false)
+			},
+			wantTakeover: true,
+		},
+		"holder finished from submitting, its watch job still tracked": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				watchAndFinish(t, l, c, false, true)
+			},
+			wantTakeover: false,
+		},
 		"holder's claim gone": {
 			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
 				if err := l.ReleaseClaim(t.Context(), c); err != nil {
@@ -203,6 +221,42 @@ func submitAndFinish(t *testing.T, l *ledger.Ledger, c *ledger.Claim, keepJob bo
 		return
 	}
 	leased, err := l.Lease(ctx, ledger.JobRef{JobID: rec.JobID, Revision: rec.Revision}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Remove(ctx, leased); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AcquireLock(ctx, c); err != nil { // the lock "left behind"
+		t.Fatal(err)
+	}
+}
+
+// watchAndFinish records a watch job for claim c (marked submitted with an
+// unknown job first if marked) and finishes the request as poll does;
+// unless keepJob, it then removes the job but puts the lock back, as a
+// crash between the two steps of Remove would leave it.
+func watchAndFinish(t *testing.T, l *ledger.Ledger, c *ledger.Claim, marked, keepJob bool) {
+	t.Helper()
+	ctx := t.Context()
+	if err := l.MarkSubmitting(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if marked {
+		if err := l.MarkSubmittedUnknown(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := newWatchJob(1, newClock().Now())
+	j.RequestID, j.RequestKey, j.ServerID = c.RequestID, c.RequestKey, c.ServerID
+	rec := mustRecordJob(t, l, j)
+	if err := l.FinishRequest(ctx, c.RequestKey, watchOutcomeJSON(1, "dev.coldmove.placement.completed")); err != nil {
+		t.Fatal(err)
+	}
+	if keepJob {
+		return
+	}
+	leased, err := l.Lease(ctx, ledger.JobRef{RecordID: rec.RecordID(), Revision: rec.Revision}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

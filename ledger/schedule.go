@@ -15,14 +15,29 @@ import (
 // scanBatch is how many headers one pull request of a scan asks for.
 const scanBatch = 1000
 
-// JobRef is a job record as a scan sees it: its id, revision and due time,
-// without the value.
+// JobRef is a job record as a scan sees it: its ids, revision and due
+// time, without the value.
 type JobRef struct {
+	// RecordID is the id the record is stored under, [Job.RecordID].
+	RecordID string
+	// JobID is the ECS job id; empty for a watch job.
 	JobID    string
 	Revision uint64
 	// DueAt is when the job may next be worked ([Job.DueAt]); zero for a
 	// record written without a due time, which counts as due.
 	DueAt time.Time
+}
+
+// recordID returns the id of the record ref names: RecordID, or JobID for
+// a reference made without it. Both set must agree.
+func (ref JobRef) recordID() (string, error) {
+	switch {
+	case ref.RecordID == "":
+		return ref.JobID, nil
+	case ref.JobID != "" && ref.JobID != ref.RecordID:
+		return "", fmt.Errorf("%w: reference to record %q names job %q", ErrInvalidID, ref.RecordID, ref.JobID)
+	}
+	return ref.RecordID, nil
 }
 
 // Schedule is the result of [Ledger.ListDue].
@@ -50,8 +65,8 @@ func (l *Ledger) ListDue(ctx context.Context) (Schedule, error) {
 	return Schedule{Jobs: len(refs), Due: refs[:n:n]}, nil
 }
 
-// Scan returns every job record's reference, ordered by due time (then job
-// id). It reads only message headers: one ephemeral consumer delivers the
+// Scan returns every job record's reference, watch jobs included, ordered
+// by due time (then record id). It reads only message headers: one ephemeral consumer delivers the
 // last message of each job key with headers only, in pull batches that do
 // not wait, so n records cost n/1000 round trips and about 150 bytes each,
 // plus creating and deleting the consumer.
@@ -98,7 +113,10 @@ func (l *Ledger) Scan(ctx context.Context) ([]JobRef, error) {
 				delete(latest, id)
 				continue
 			}
-			ref := JobRef{JobID: id, Revision: md.Sequence.Stream}
+			ref := JobRef{RecordID: id, Revision: md.Sequence.Stream}
+			if !strings.HasPrefix(id, watchPrefix) {
+				ref.JobID = id
+			}
 			if v := msg.Headers().Get(hdrDueAt); v != "" {
 				ms, err := strconv.ParseInt(v, 10, 64)
 				if err != nil {
@@ -122,7 +140,7 @@ func (l *Ledger) Scan(ctx context.Context) ([]JobRef, error) {
 		refs = append(refs, r)
 	}
 	slices.SortFunc(refs, func(a, b JobRef) int {
-		return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.JobID, b.JobID))
+		return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.RecordID, b.RecordID))
 	})
 	return refs, nil
 }
