@@ -168,3 +168,50 @@ func BenchmarkRecordJob(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkClaimAndFinishRequest measures a claim created by migrate and
+// finished by poll: one create, then one read and one compare-and-set.
+func BenchmarkClaimAndFinishRequest(b *testing.B) {
+	_, l, _ := setup(b)
+	ctx := b.Context()
+	outcome := completedJSON(b, 1, "job1")
+	n := 0
+	for b.Loop() {
+		n++
+		c := mustClaim(b, l, request(n)).Claim
+		if err := l.FinishRequest(ctx, c.RequestKey, outcome); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFinishRequest_alreadyFinished measures a poller re-running
+// after a crash: one read finds the same outcome.
+func BenchmarkFinishRequest_alreadyFinished(b *testing.B) {
+	_, l, _ := setup(b)
+	ctx := b.Context()
+	outcome := completedJSON(b, 1, "job1")
+	c := mustClaim(b, l, request(1)).Claim
+	if err := l.FinishRequest(ctx, c.RequestKey, outcome); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := l.FinishRequest(ctx, c.RequestKey, outcome); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSetOutcome measures storing the outcome on a leased job (the
+// same event each time, so every call is one compare-and-set write).
+func BenchmarkSetOutcome(b *testing.B) {
+	_, l, clk := setup(b)
+	ctx := b.Context()
+	j := mustLease(b, l, mustRecordJob(b, l, newJob(1, clk.Now())))
+	outcome := completedJSON(b, 1, j.JobID)
+	for b.Loop() {
+		if err := l.SetOutcome(ctx, j, outcome); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -8,26 +8,49 @@
 // A request claim (key req.<hash>, see [RequestKey]) makes sure that one
 // placement request, identified by its CloudEvent source and id, leads to at
 // most one migrate call. [Ledger.ClaimRequest] creates it only if it is
-// absent; it then moves claimed → submitting → submitted (job id) →
-// finished (the outcome CloudEvent, kept so that a duplicate request can be
-// answered by re-publishing exactly the same event). A claim left in
-// progress for longer than [Config.ClaimStaleAfter] can be taken over, and
-// [ClaimResult.MayHaveSubmitted] tells the new owner whether the previous
-// owner may already have called the API.
+// absent; its owner then moves it claimed → submitting → submitted →
+// finished. Submitted means the call was made: [Ledger.MarkSubmitted]
+// keeps the job id with the accepted event announcing it
+// ([Claim.Accepted]), or, when the call's answer was lost,
+// [Ledger.MarkSubmittedUnknown] records that the job is unknown
+// ([Claim.JobUnknown]) and the call is never repeated. Finished keeps the
+// terminal outcome event ([Claim.Outcome]). Both events are kept so that a
+// duplicate request can be answered by re-publishing exactly the same
+// event. A claim left in progress for longer than [Config.ClaimStaleAfter]
+// can be taken over, and [ClaimResult.MayHaveSubmitted] tells the new owner
+// whether the previous owner may already have called the API. Only a claim
+// on which nothing reached the API is deleted: [Ledger.ReleaseClaim] while
+// claimed, [Ledger.ReleaseUnsent] also while submitting when the client
+// knows the call was not processed.
+//
+// The poll function finishes claims it does not own: [Ledger.FinishRequest]
+// records a job's outcome on its request's claim by compare-and-set,
+// idempotently for the same outcome, and refuses a different one, so the
+// first terminal outcome of a request is its only one.
 //
 // A server lock (key lock.<server_id>, see [Ledger.AcquireLock]) names the
 // request that holds the server, so two requests cannot migrate one server
-// at once. A lock whose holder is finished and has no job left (a crash
-// between removing a job and releasing its lock) is taken over.
+// at once. A lock whose holder is finished and has no job record left (a
+// crash between removing a job and releasing its lock) is taken over.
 //
-// A job record (key job.<job_id>, see [Job]) carries everything the poll
-// function needs to follow an asynchronous ECS job to its outcome: the
-// request's correlation, project, region, server, target, trace context,
-// deadline, poll attempts, next poll time and a lease. Pollers find the due
-// records with [Ledger.ListDue], lease one by revision with [Ledger.Lease]
-// (a lost race is [ErrLeaseLost]), then [Ledger.Reschedule] it or, once its
-// outcome event was acknowledged by JetStream, [Ledger.Remove] it together
-// with its server lock.
+// A job record (key job.<record id>, see [Job] and [Job.RecordID]) carries
+// everything the poll function needs to follow a submitted request to its
+// outcome: the request's correlation, project, region, server, target,
+// trace context, deadline, poll attempts, next poll time and a lease. Its
+// record id is the ECS job id, or, for a watch job, which follows the
+// server's state because the job id is unknown, [WatchRecordID] of the
+// request key. Pollers find the due records with [Ledger.ListDue], lease
+// one by revision with [Ledger.Lease] (a lost race is [ErrLeaseLost]),
+// then [Ledger.Reschedule] it, or decide its terminal event and store it
+// with [Ledger.SetOutcome] before publishing it, so that a poller taking
+// over after a crash re-publishes the same bytes ([Job.Outcome]). Once
+// JetStream has acknowledged the event and the claim is finished,
+// [Ledger.Remove] deletes the record together with its server lock.
+//
+// Events are stored as compact JSON with nothing escaped: the CloudEvents
+// SDK's structured output is kept byte for byte. Publish the stored copy
+// (Claim.Accepted, Job.Outcome), which the recording call sets. Event JSON
+// that is not one object is refused with [ErrNotJSON].
 //
 // # How due-ness is found, and what it costs
 //
@@ -40,7 +63,7 @@
 // batches of 1,000 without waiting, and deletes the consumer. Listing n job
 // records therefore costs three JetStream API calls plus n/1,000 pull
 // requests that carry about 150 bytes per record, never a value; only the
-// due records are then read, one direct get each, when they are leased.
+// due records are then read, one at a time, when they are leased.
 // Records other than jobs (claims, locks) are not scanned at all. The
 // benchmarks in this package measure the scan over 10,000 records.
 //
