@@ -18,7 +18,8 @@ const scanBatch = 1000
 // JobRef is a job record as a scan sees it: its ids, revision and due
 // time, without the value.
 type JobRef struct {
-	// RecordID is the id the record is stored under, [Job.RecordID].
+	// RecordID is the id the record is stored under, [Job.RecordID]. A
+	// reference made with only JobID set names the record JobID.
 	RecordID string
 	// JobID is the ECS job id; empty for a watch job.
 	JobID    string
