@@ -101,7 +101,9 @@ func (r *Rejected) Validate() error {
 
 // Completed is the data of a [TypeCompleted] event: the server is verified
 // on the target, moved by job JobID or, with AlreadyInPlace, there before
-// any call was made (and then there is no job).
+// any call was made (and then there is no job). JobID is also absent when
+// the migrate call's answer was lost: coldmove never sends the call again
+// and verified the move from the server's state instead.
 type Completed struct {
 	Correlation
 	AlreadyInPlace bool `json:"already_in_place"`
@@ -110,7 +112,10 @@ type Completed struct {
 // Validate reports every problem at once, as a *[ValidationError], or nil.
 func (c *Completed) Validate() error {
 	var ps problems
-	c.check(&ps, !c.AlreadyInPlace)
+	c.check(&ps, false)
+	if c.AlreadyInPlace && c.JobID != "" {
+		ps.add("job_id", "must be absent when the server was already in place")
+	}
 	return ps.err()
 }
 
@@ -139,7 +144,8 @@ type SubJobFailure struct {
 	Message    string `json:"message,omitempty"`
 }
 
-// Failed is the data of a [TypeFailed] event.
+// Failed is the data of a [TypeFailed] event. JobID is absent when the
+// migrate call's answer was lost and the server was followed instead.
 type Failed struct {
 	Correlation
 	Failure
@@ -148,7 +154,7 @@ type Failed struct {
 // Validate reports every problem at once, as a *[ValidationError], or nil.
 func (f *Failed) Validate() error {
 	var ps problems
-	f.check(&ps, true)
+	f.check(&ps, false)
 	if !f.Reason.Valid() {
 		ps.add("reason", "must be one of the documented fail reasons")
 	}
@@ -160,6 +166,8 @@ func (f *Failed) Validate() error {
 
 // TimedOut is the data of a [TypeTimedOut] event: Deadline passed while job
 // JobID was last seen in LastStatus; whether the server moved is unknown.
+// JobID is absent when the migrate call's answer was lost and the server
+// was followed instead.
 type TimedOut struct {
 	Correlation
 	Deadline   time.Time `json:"deadline"`
@@ -169,7 +177,7 @@ type TimedOut struct {
 // Validate reports every problem at once, as a *[ValidationError], or nil.
 func (t *TimedOut) Validate() error {
 	var ps problems
-	t.check(&ps, true)
+	t.check(&ps, false)
 	if t.Deadline.IsZero() {
 		ps.add("deadline", "is required")
 	}

@@ -96,19 +96,19 @@ func TestSchemas_brokenSamplesFail(t *testing.T) {
 		sample string // a key of outcomes
 		mutate func(m map[string]any)
 	}{
-		"accepted without job_id":             {"accepted", func(m map[string]any) { delete(m, "job_id") }},
-		"accepted with bad server_id":         {"accepted", func(m map[string]any) { m["server_id"] = "srv-1" }},
-		"accepted with unknown member":        {"accepted", func(m map[string]any) { m["extra"] = 1 }},
-		"accepted with both targets":          {"accepted", func(m map[string]any) { m["target"] = map[string]any{"dedicated_host_id": hostID, "public_pool": true} }},
-		"accepted with empty target":          {"accepted", func(m map[string]any) { m["target"] = map[string]any{} }},
-		"accepted with bad deadline":          {"accepted", func(m map[string]any) { m["deadline"] = "tomorrow" }},
-		"rejected with unknown reason":        {"rejected", func(m map[string]any) { m["reason"] = "because" }},
-		"rejected pre-flight, no project":     {"rejected", func(m map[string]any) { delete(m, "project_id") }},
-		"completed without job, not in place": {"completed", func(m map[string]any) { delete(m, "job_id") }},
-		"failed with unknown reason":          {"failed", func(m map[string]any) { m["reason"] = "oops" }},
-		"failed without message":              {"failed", func(m map[string]any) { delete(m, "message") }},
-		"timedout without deadline":           {"timedout", func(m map[string]any) { delete(m, "deadline") }},
-		"timedout with project too short":     {"timedout", func(m map[string]any) { m["project_id"] = "abc" }},
+		"accepted without job_id":         {"accepted", func(m map[string]any) { delete(m, "job_id") }},
+		"accepted with bad server_id":     {"accepted", func(m map[string]any) { m["server_id"] = "srv-1" }},
+		"accepted with unknown member":    {"accepted", func(m map[string]any) { m["extra"] = 1 }},
+		"accepted with both targets":      {"accepted", func(m map[string]any) { m["target"] = map[string]any{"dedicated_host_id": hostID, "public_pool": true} }},
+		"accepted with empty target":      {"accepted", func(m map[string]any) { m["target"] = map[string]any{} }},
+		"accepted with bad deadline":      {"accepted", func(m map[string]any) { m["deadline"] = "tomorrow" }},
+		"rejected with unknown reason":    {"rejected", func(m map[string]any) { m["reason"] = "because" }},
+		"rejected pre-flight, no project": {"rejected", func(m map[string]any) { delete(m, "project_id") }},
+		"completed in place with a job":   {"completed-inplace", func(m map[string]any) { m["job_id"] = "j" }},
+		"failed with unknown reason":      {"failed", func(m map[string]any) { m["reason"] = "oops" }},
+		"failed without message":          {"failed", func(m map[string]any) { delete(m, "message") }},
+		"timedout without deadline":       {"timedout", func(m map[string]any) { delete(m, "deadline") }},
+		"timedout with project too short": {"timedout", func(m map[string]any) { m["project_id"] = "abc" }},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
