@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/ledger"
+)
+
+// result is what working one due job came to.
+type result struct {
+	leased, leaseLost, polled, rescheduled, throttled, republished bool
+	// outcome is the type of the outcome published, if any.
+	outcome string
+	errors  int
+}
+
+func (r result) addTo(s *Summary) {
+	s.Leased += b2i(r.leased)
+	s.LeaseLost += b2i(r.leaseLost)
+	s.Polled += b2i(r.polled)
+	s.Rescheduled += b2i(r.rescheduled)
+	s.Throttled += b2i(r.throttled)
+	s.Errors += r.errors
+	if r.republished {
+		s.Republished++
+		return
+	}
+	switch r.outcome {
+	case events.TypeCompleted:
+		s.Completed++
+	case events.TypeFailed:
+		s.Failed++
+	case events.TypeTimedOut:
+		s.TimedOut++
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// budget is a tick's time, measured on the wall clock.
+type budget struct {
+	// deadline ends the tick: ctx's deadline, or the policy's budget.
+	deadline time.Time
+	// stopAt is when the tick stops taking jobs and ends ECS calls: the
+	// deadline less the headroom.
+	stopAt time.Time
+	// lease is how long a job is leased for: the whole budget and a
+	// margin.
+	lease time.Duration
+}
+
+// budgetOf derives a tick's budget from ctx's deadline, or from the
+// policy's when ctx has none.
+func (p *Poller) budgetOf(ctx context.Context, start time.Time) budget {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = start.Add(p.policy.Budget)
+	}
+	total := max(deadline.Sub(start), 0)
+	headroom := min(p.policy.Headroom, total/4)
+	return budget{deadline: deadline, stopAt: deadline.Add(-headroom), lease: total + p.policy.LeaseMargin}
+}
+
+// Tick works the jobs that are due: it lists them, leases each by
+// revision so that overlapping ticks never work one job together, asks
+// ECS how each is doing, at most Policy.Concurrency at once, and
+// publishes its outcome or reschedules it.
+//
+// It stops taking jobs when the budget runs out (ctx's deadline, or
+// Policy.Budget, less the headroom) or ctx is cancelled, and leaves the
+// rest for the next tick; the jobs in flight then end their ECS calls and
+// still record, publish and finish what they decided, until the
+// deadline. An error means the due jobs could not be listed; failures of
+// single jobs are counted in the summary instead.
+func (p *Poller) Tick(ctx context.Context) (Summary, error) {
+	start := p.wall()
+	var t tally
+	b := p.budgetOf(ctx, start)
+	sched, err := p.led.ListDue(ctx)
+	if err != nil {
+		t.s.Errors++
+		t.s.DurationMS = p.wall().Sub(start).Milliseconds()
+		return t.s, fmt.Errorf("poll: list due jobs: %w", err)
+	}
+	t.s.Jobs, t.s.Due = sched.Jobs, len(sched.Due)
+	// ECS calls end with the budget, or when ctx is cancelled; ledger and
+	// NATS work goes on until the deadline.
+	apiCtx, cancelAPI := context.WithDeadline(ctx, b.stopAt)
+	defer cancelAPI()
+	workCtx, cancelWork := context.WithDeadline(context.WithoutCancel(ctx), b.deadline)
+	defer cancelWork()
+
+	sem := make(chan struct{}, p.policy.Concurrency)
+	var wg sync.WaitGroup
+	for i, ref := range sched.Due {
+		select {
+		case sem <- struct{}{}:
+		case <-apiCtx.Done():
+		}
+		if apiCtx.Err() != nil || !p.wall().Before(b.stopAt) {
+			t.s.Deferred = len(sched.Due) - i
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			r := p.work(workCtx, apiCtx, ref, b.lease)
+			t.add(r.addTo)
+		})
+	}
+	wg.Wait()
+	t.s.DurationMS = p.wall().Sub(start).Milliseconds()
+	return t.s, nil
+}
+
+// work leases one due job and takes it as far as it goes in this tick.
+func (p *Poller) work(ctx, apiCtx context.Context, ref ledger.JobRef, lease time.Duration) result {
+	var r result
+	j, err := p.led.Lease(ctx, ref, lease)
+	switch {
+	case errors.Is(err, ledger.ErrLeaseLost), errors.Is(err, ledger.ErrNotDue):
+		r.leaseLost = true
+		return r
+	case err != nil:
+		p.log.ErrorContext(ctx, "lease job", "record", ref.RecordID, "error", err)
+		r.errors++
+		return r
+	}
+	r.leased = true
+	ctx = jobContext(ctx, j)
+	if len(j.Outcome) > 0 {
+		r.republished = true
+		p.deliver(ctx, j, &r)
+		return r
+	}
+	now := p.now()
+	if until, held := p.throttle.held(j.ProjectID, now); held {
+		r.throttled = true
+		p.reschedule(ctx, j, until.Add(jitter(p.policy.Schedule.Throttled, j.RecordID(), j.Attempts)), &r)
+		return r
+	}
+	r.polled = true
+	v := p.decide(apiCtx, j)
+	p.act(ctx, j, v, &r)
+	return r
+}

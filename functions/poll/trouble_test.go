@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/coldmove/coldmove/ecsclient/ecstest"
+	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/ledger"
+)
+
+func TestTick_transientTroubleIsRetriedNeverAnOutcome(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		op    ecstest.Op
+		fault ecstest.Fault
+	}{
+		"ShowJob 500":              {ecstest.OpShowJob, ecstest.ServerError(500)},
+		"ShowJob 504":              {ecstest.OpShowJob, ecstest.ServerError(504)},
+		"ShowJob reset":            {ecstest.OpShowJob, ecstest.ConnectionReset()},
+		"ShowJob malformed":        {ecstest.OpShowJob, ecstest.MalformedBody()},
+		"ShowServer after SUCCESS": {ecstest.OpShowServer, ecstest.ServerError(503)},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			r := e.submit(submission{})
+			p, _ := e.poller("poll-1")
+			e.sim.Advance(migration)
+			e.sim.InjectNext(tc.op, 100, tc.fault)
+
+			now := e.clock.Now()
+			got := mustTick(t, t.Context(), p)
+			want := Summary{Jobs: 1, Due: 1, Leased: 1, Polled: 1, Rescheduled: 1, Errors: 1}
+			if diff := cmp.Diff(want, got, ignoreDuration); diff != "" {
+				t.Errorf("summary (-want +got):\n%s", diff)
+			}
+			if out := e.outcomes(); len(out) != 0 {
+				t.Fatalf("published %d events on transient trouble", len(out))
+			}
+			j := e.job(r)
+			retry := DefaultSchedule().Retry
+			if j.NextPoll.Before(now.Add(retry)) || !j.NextPoll.Before(now.Add(retry+retry/5)) {
+				t.Errorf("next poll in %s, want about %s", j.NextPoll.Sub(now), retry)
+			}
+
+			// The trouble passes: the next poll decides.
+			e.sim.ClearFaults()
+			e.clock.Set(j.NextPoll)
+			if got := mustTick(t, t.Context(), p); got.Completed != 1 {
+				t.Fatalf("after the trouble: %+v, want one completed", got)
+			}
+			e.checkFinished(r, e.only())
+		})
+	}
+}
+
+func TestTick_throttlingBacksTheProjectOff(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const n = 40
+	var reqs []request
+	for range n {
+		reqs = append(reqs, e.submit(submission{}))
+	}
+	p, _ := e.poller("poll-1", func(pol *Policy) { pol.Concurrency = 4 })
+	e.sim.Advance(migration)
+	// A throttling storm: every call is refused.
+	e.sim.InjectRandom(ecstest.OpAny, 1, ecstest.GatewayThrottle())
+
+	now := e.clock.Now()
+	got := mustTick(t, t.Context(), p)
+	if got.Throttled != n || got.Rescheduled != n || got.Completed+got.Failed+got.TimedOut != 0 {
+		t.Fatalf("summary %+v, want all %d throttled and rescheduled, no outcome", got, n)
+	}
+	// Once throttled, the project's other jobs are not sent at all: at
+	// most the jobs in flight at that moment called (with retries).
+	if calls := e.sim.Calls(ecstest.OpShowJob); got.Polled > 4 || calls > 4*3 {
+		t.Errorf("polled %d jobs with %d ShowJob calls during the storm; want at most the 4 in flight", got.Polled, calls)
+	}
+	hold := DefaultSchedule().Throttled
+	for _, r := range reqs {
+		j := e.job(r)
+		if j.NextPoll.Before(now.Add(hold)) || j.NextPoll.After(now.Add(hold+hold/5)) {
+			t.Errorf("job %s next poll in %s, want about %s", r.JobID, j.NextPoll.Sub(now), hold)
+		}
+	}
+	if out := e.outcomes(); len(out) != 0 {
+		t.Fatalf("published %d events during a throttling storm", len(out))
+	}
+
+	// The storm passes; the project is polled again once its hold ends.
+	e.sim.ClearFaults()
+	e.clock.Advance(hold + hold/5)
+	got = mustTick(t, t.Context(), p)
+	if got.Completed != n || got.Throttled != 0 {
+		t.Fatalf("after the storm: %+v, want all %d completed", got, n)
+	}
+	for _, out := range e.outcomes() {
+		if out.Event.Type() != events.TypeCompleted {
+			t.Errorf("published %s", out.Event.Type())
+		}
+	}
+	if len(e.jobs()) != 0 {
+		t.Errorf("%d job records left", len(e.jobs()))
+	}
+}
+
+func TestTick_gatewayRateLimitStorm(t *testing.T) {
+	t.Parallel()
+	// The gateway allows 5 requests (then 5 a second); the poller has no
+	// budget of its own, so it runs into the limit and must back off.
+	e := newEnv(t, ecstest.WithRateLimit(5, 5))
+	const n = 30
+	// Jobs ECS purged, on servers settled on their targets: setting them
+	// up takes no API call, polling each takes two.
+	for i := range n {
+		h := e.sim.AddDedicatedHost(ecstest.HostSpec{})
+		srv := e.sim.AddServer(ecstest.ServerSpec{DedicatedHostID: h})
+		e.submit(submission{server: srv, target: ledger.Target{DedicatedHostID: h}, jobID: fmt.Sprintf("%032x", i+1)})
+	}
+	p, _ := e.poller("poll-1")
+
+	got := mustTick(t, t.Context(), p)
+	if got.Throttled == 0 || got.Failed != 0 || got.TimedOut != 0 {
+		t.Fatalf("summary %+v, want throttled jobs and no failure", got)
+	}
+	if got.Completed+got.Throttled+got.Errors < n {
+		t.Errorf("summary %+v does not account for %d jobs", got, n)
+	}
+	out := e.outcomes()
+	for _, o := range out {
+		if o.Event.Type() != events.TypeCompleted {
+			t.Errorf("published %s during a rate-limit storm", o.Event.Type())
+		}
+	}
+	if left := len(e.jobs()); left+len(out) != n {
+		t.Errorf("%d published + %d records left, want %d", len(out), left, n)
+	}
+}
+
+func TestTick_budgetBelowTheQuotaIsNeverThrottled(t *testing.T) {
+	t.Parallel()
+	// The gateway allows 20 at once and 20 a second; the poller's budget
+	// of 10 a second (a burst of 10) stays below it.
+	e := newEnv(t, ecstest.WithRateLimit(20, 20))
+	e.cfg.APIRate = 10
+	const n = 8 // 16 calls: ShowJob and ShowServer each
+	for range n {
+		e.submit(submission{})
+	}
+	p, _ := e.poller("poll-1")
+	e.sim.Advance(migration)
+
+	got := mustTick(t, t.Context(), p)
+	if got.Completed != n || got.Throttled != 0 || got.Errors != 0 {
+		t.Fatalf("summary %+v, want all %d completed unthrottled", got, n)
+	}
+	if calls := e.sim.Calls(ecstest.OpShowJob) + e.sim.Calls(ecstest.OpShowServer); calls != 2*n {
+		t.Errorf("%d calls, want %d", calls, 2*n)
+	}
+}
