@@ -39,7 +39,7 @@ type Config struct {
 	// budget of one tick there. Lambda ticks on its schedule instead.
 	Interval time.Duration `envconfig:"COLDMOVE_POLL_INTERVAL" default:"30s" desc:"long-running mode: time between ticks, and the budget of one tick (at least 1s)"`
 	// Concurrency is how many jobs one tick works at once.
-	Concurrency int `envconfig:"COLDMOVE_POLL_CONCURRENCY" default:"16" desc:"jobs one tick works at once (1 to 256)"`
+	Concurrency int `envconfig:"COLDMOVE_POLL_CONCURRENCY" default:"8" desc:"jobs one tick works at once (1 to 256)"`
 	// APIRate is the client-side budget of ECS requests per second, shared
 	// by all of a process's workers; keep it below the gateway's quota.
 	APIRate float64 `envconfig:"COLDMOVE_API_RATE" default:"10" desc:"ECS requests per second this process may send, below the API gateway quota (0: no limit)"`

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/coldmove/coldmove/internal/config"
+	"github.com/coldmove/coldmove/internal/logging"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// run reads the configuration, builds the clients once and serves: the
+// Lambda runtime loop when AWS_LAMBDA_RUNTIME_API is set, else ticks on
+// an interval until SIGTERM or SIGINT. It returns the exit code: 0 after
+// -h or a clean stop, 2 for a bad command line or configuration, 1 when
+// the clients cannot be built.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("poll", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { usage(stdout) }
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "poll: unexpected arguments %q; configure with environment variables (poll -h lists them)\n", fs.Args())
+		return 2
+	}
+	var cfg Config
+	if err := config.Load(&cfg); err != nil {
+		fmt.Fprintf(stderr, "poll: %v\n", err)
+		return 2
+	}
+	log := logging.New(stdout, cfg.Level())
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	a, err := start(ctx, &cfg, log)
+	if err != nil {
+		log.Error("start", "error", err)
+		return 1
+	}
+	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		stop() // the Lambda runtime handles SIGTERM
+		a.serveLambda()
+		return 0
+	}
+	a.serve(ctx)
+	return 0
+}
+
+// usage prints what poll does and the variables it reads.
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: poll [-h]
+
+poll tracks coldmove's outstanding ECS migration jobs to their outcomes. Each
+tick leases the due job records of the ledger, asks ECS how each job is doing
+and publishes dev.coldmove.placement.completed, failed or timedout to NATS
+JetStream, once per job. Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs
+one tick per scheduled invocation; otherwise it ticks every
+COLDMOVE_POLL_INTERVAL until SIGTERM or SIGINT.
+
+Environment:
+`)
+	_ = config.Usage(w, &Config{})
+}
