@@ -55,30 +55,18 @@ func crashAfter(t *testing.T, e *env, step string) string {
 
 func TestTick_crashRecovery(t *testing.T) {
 	t.Parallel()
-	tests := map[string]struct {
-		step        string
-		wantSummary Summary
-	}{
-		"after recording the outcome": {
-			step:        "record",
-			wantSummary: Summary{Jobs: 1, Due: 1, Leased: 1, Republished: 1},
-		},
-		"between publish and delete": {
-			step:        "publish",
-			wantSummary: Summary{Jobs: 1, Due: 1, Leased: 1, Republished: 1},
-		},
-		"after finishing the claim": {
-			step:        "finish",
-			wantSummary: Summary{Jobs: 1, Due: 1, Leased: 1, Republished: 1},
-		},
+	tests := map[string]string{
+		"after recording the outcome": "record",
+		"between publish and delete":  "publish",
+		"after finishing the claim":   "finish",
 	}
-	for name, tc := range tests {
+	for name, step := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			r := e.submit(submission{})
 			e.sim.Advance(migration)
-			id := crashAfter(t, e, tc.step)
+			id := crashAfter(t, e, step)
 
 			// A fresh poller finds the job once the dead one's lease ends.
 			p, _ := e.poller("poll-fresh")
@@ -87,7 +75,8 @@ func TestTick_crashRecovery(t *testing.T) {
 			}
 			e.clock.Advance(time.Minute)
 			got := mustTick(t, t.Context(), p)
-			if diff := cmp.Diff(tc.wantSummary, got, ignoreDuration); diff != "" {
+			want := Summary{Jobs: 1, Due: 1, Leased: 1, Republished: 1}
+			if diff := cmp.Diff(want, got, ignoreDuration); diff != "" {
 				t.Errorf("summary (-want +got):\n%s", diff)
 			}
 			out := e.only() // no duplicate on the stream

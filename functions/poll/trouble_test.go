@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,8 +61,23 @@ func TestTick_transientTroubleIsRetriedNeverAnOutcome(t *testing.T) {
 
 func TestTick_throttlingBacksTheProjectOff(t *testing.T) {
 	t.Parallel()
+	for name, fault := range map[string]ecstest.Fault{
+		"429 APIGW.0308":  ecstest.GatewayThrottle(),
+		"429 Common.1503": ecstest.APIThrottle(),
+		"202 Common.0024": ecstest.FlowLimit(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			throttlingStorm(t, fault)
+		})
+	}
+}
+
+// throttlingStorm throttles every call of a tick over 20 completed jobs,
+// then lets the next tick through.
+func throttlingStorm(t *testing.T, fault ecstest.Fault) {
 	e := newEnv(t)
-	const n = 40
+	const n = 20
 	var reqs []request
 	for range n {
 		reqs = append(reqs, e.submit(submission{}))
@@ -69,7 +85,7 @@ func TestTick_throttlingBacksTheProjectOff(t *testing.T) {
 	p, _ := e.poller("poll-1", func(pol *Policy) { pol.Concurrency = 4 })
 	e.sim.Advance(migration)
 	// A throttling storm: every call is refused.
-	e.sim.InjectRandom(ecstest.OpAny, 1, ecstest.GatewayThrottle())
+	e.sim.InjectRandom(ecstest.OpAny, 1, fault)
 
 	now := e.clock.Now()
 	got := mustTick(t, t.Context(), p)
@@ -139,6 +155,46 @@ func TestTick_gatewayRateLimitStorm(t *testing.T) {
 	}
 	if left := len(e.jobs()); left+len(out) != n {
 		t.Errorf("%d published + %d records left, want %d", len(out), left, n)
+	}
+}
+
+func TestTick_throttlingBacksOffOnlyThatProject(t *testing.T) {
+	t.Parallel()
+	// Each project may send 2 requests (refilled at 2 a second): one job
+	// ECS purged on a settled server costs two.
+	e := newEnv(t, ecstest.WithRateLimit(2, 2))
+	other := e.sim.AddProject()
+	settled := func(project, jobID string) submission {
+		h, err := e.sim.CreateDedicatedHost(ecstest.HostSpec{ProjectID: project})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := e.sim.CreateServer(ecstest.ServerSpec{ProjectID: project, DedicatedHostID: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return submission{project: project, server: srv, target: ledger.Target{DedicatedHostID: h}, jobID: jobID}
+	}
+	// One worker takes them in record id order: the busy project's ten
+	// jobs, then the other project's one.
+	const busy = 10
+	for i := range busy {
+		e.submit(settled(e.sim.ProjectID(), fmt.Sprintf("%032x", i+1)))
+	}
+	quiet := e.submit(settled(other, strings.Repeat("f", 32)))
+	p, _ := e.poller("poll-1", func(pol *Policy) { pol.Concurrency = 1 })
+
+	got := mustTick(t, t.Context(), p)
+	want := Summary{Jobs: busy + 1, Due: busy + 1, Leased: busy + 1, Polled: 3, Completed: 2, Rescheduled: busy - 1, Throttled: busy - 1}
+	if diff := cmp.Diff(want, got, ignoreDuration); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	var quietDone bool
+	for _, o := range e.outcomes() {
+		quietDone = quietDone || o.Event.Subject() == quiet.ServerID
+	}
+	if !quietDone {
+		t.Error("the other project's job was held back too")
 	}
 }
 
