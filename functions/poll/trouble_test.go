@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -127,16 +128,15 @@ func throttlingStorm(t *testing.T, fault ecstest.Fault) {
 
 func TestTick_gatewayRateLimitStorm(t *testing.T) {
 	t.Parallel()
-	// The gateway allows 5 requests (then 5 a second); the poller has no
-	// budget of its own, so it runs into the limit and must back off.
-	e := newEnv(t, ecstest.WithRateLimit(5, 5))
+	// The gateway allows 5 requests (its clock stands still: no more
+	// later); the poller has no budget of its own, so it runs into the
+	// limit and must back off.
+	e := newEnv(t, ecstest.WithRateLimit(5, 5), frozenGateway())
 	const n = 30
 	// Jobs ECS purged, on servers settled on their targets: setting them
 	// up takes no API call, polling each takes two.
 	for i := range n {
-		h := e.sim.AddDedicatedHost(ecstest.HostSpec{})
-		srv := e.sim.AddServer(ecstest.ServerSpec{DedicatedHostID: h})
-		e.submit(submission{server: srv, target: ledger.Target{DedicatedHostID: h}, jobID: fmt.Sprintf("%032x", i+1)})
+		e.submit(settledJob(t, e, e.sim.ProjectID(), fmt.Sprintf("%032x", i+1)))
 	}
 	p, _ := e.poller("poll-1")
 
@@ -160,28 +160,17 @@ func TestTick_gatewayRateLimitStorm(t *testing.T) {
 
 func TestTick_throttlingBacksOffOnlyThatProject(t *testing.T) {
 	t.Parallel()
-	// Each project may send 2 requests (refilled at 2 a second): one job
-	// ECS purged on a settled server costs two.
-	e := newEnv(t, ecstest.WithRateLimit(2, 2))
+	// Each project may send 2 requests (the gateway's clock stands still:
+	// no refill); one job ECS purged on a settled server costs two.
+	e := newEnv(t, ecstest.WithRateLimit(2, 2), frozenGateway())
 	other := e.sim.AddProject()
-	settled := func(project, jobID string) submission {
-		h, err := e.sim.CreateDedicatedHost(ecstest.HostSpec{ProjectID: project})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv, err := e.sim.CreateServer(ecstest.ServerSpec{ProjectID: project, DedicatedHostID: h})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return submission{project: project, server: srv, target: ledger.Target{DedicatedHostID: h}, jobID: jobID}
-	}
 	// One worker takes them in record id order: the busy project's ten
 	// jobs, then the other project's one.
 	const busy = 10
 	for i := range busy {
-		e.submit(settled(e.sim.ProjectID(), fmt.Sprintf("%032x", i+1)))
+		e.submit(settledJob(t, e, e.sim.ProjectID(), fmt.Sprintf("%032x", i+1)))
 	}
-	quiet := e.submit(settled(other, strings.Repeat("f", 32)))
+	quiet := e.submit(settledJob(t, e, other, strings.Repeat("f", 32)))
 	p, _ := e.poller("poll-1", func(pol *Policy) { pol.Concurrency = 1 })
 
 	got := mustTick(t, t.Context(), p)
@@ -201,15 +190,15 @@ func TestTick_throttlingBacksOffOnlyThatProject(t *testing.T) {
 func TestTick_budgetBelowTheQuotaIsNeverThrottled(t *testing.T) {
 	t.Parallel()
 	// The gateway allows 20 at once and 20 a second; the poller's budget
-	// of 10 a second (a burst of 10) stays below it.
+	// of 10 a second (a burst of 10) stays below it however the test is
+	// scheduled.
 	e := newEnv(t, ecstest.WithRateLimit(20, 20))
 	e.cfg.APIRate = 10
-	const n = 8 // 16 calls: ShowJob and ShowServer each
-	for range n {
-		e.submit(submission{})
+	const n = 12 // 24 calls: more than the gateway's burst
+	for i := range n {
+		e.submit(settledJob(t, e, e.sim.ProjectID(), fmt.Sprintf("%032x", i+1)))
 	}
 	p, _ := e.poller("poll-1")
-	e.sim.Advance(migration)
 
 	got := mustTick(t, t.Context(), p)
 	if got.Completed != n || got.Throttled != 0 || got.Errors != 0 {
@@ -218,4 +207,26 @@ func TestTick_budgetBelowTheQuotaIsNeverThrottled(t *testing.T) {
 	if calls := e.sim.Calls(ecstest.OpShowJob) + e.sim.Calls(ecstest.OpShowServer); calls != 2*n {
 		t.Errorf("%d calls, want %d", calls, 2*n)
 	}
+}
+
+// frozenGateway gives the simulator's gateway a clock that stands still,
+// so that its rate limit never refills.
+func frozenGateway() ecstest.Option {
+	return ecstest.WithGatewayClock(ecstest.NewManualClock(time.Now()))
+}
+
+// settledJob is a submission of a job ECS purged, on a server settled on
+// its target in project: polling it costs a ShowJob and a ShowServer,
+// setting it up costs no API call.
+func settledJob(t *testing.T, e *env, project, jobID string) submission {
+	t.Helper()
+	h, err := e.sim.CreateDedicatedHost(ecstest.HostSpec{ProjectID: project})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := e.sim.CreateServer(ecstest.ServerSpec{ProjectID: project, DedicatedHostID: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return submission{project: project, server: srv, target: ledger.Target{DedicatedHostID: h}, jobID: jobID}
 }
