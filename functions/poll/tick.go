@@ -102,13 +102,14 @@ func (p *Poller) Tick(ctx context.Context) (Summary, error) {
 
 	sem := make(chan struct{}, p.policy.Concurrency)
 	var wg sync.WaitGroup
+	deferred := 0
 	for i, ref := range sched.Due {
 		select {
 		case sem <- struct{}{}:
 		case <-apiCtx.Done():
 		}
 		if apiCtx.Err() != nil || !p.wall().Before(b.stopAt) {
-			t.s.Deferred = len(sched.Due) - i
+			deferred = len(sched.Due) - i
 			break
 		}
 		wg.Go(func() {
@@ -118,6 +119,7 @@ func (p *Poller) Tick(ctx context.Context) (Summary, error) {
 		})
 	}
 	wg.Wait()
+	t.s.Deferred = deferred
 	t.s.DurationMS = p.wall().Sub(start).Milliseconds()
 	return t.s, nil
 }
