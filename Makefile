@@ -66,9 +66,12 @@ fuzz:
 	  done; \
 	done
 
-## bench: every benchmark, with allocations.
+## bench: every benchmark, with allocations; the two ticks over 10,000 jobs
+## (about 20 s each, by design) run once each.
+LONGBENCH := ^BenchmarkPoll(Tick|Process)10k$$
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+	$(GO) test -run '^$$' -bench . -skip '$(LONGBENCH)' -benchmem -benchtime $(BENCHTIME) ./...
+	$(GO) test -run '^$$' -bench '$(LONGBENCH)' -benchmem -benchtime 1x ./functions/poll
 
 ## demo: the whole flow on an embedded NATS server and the ECS simulator.
 demo:

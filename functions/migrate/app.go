@@ -12,7 +12,7 @@ import (
 
 	"github.com/coldmove/coldmove/bus"
 	"github.com/coldmove/coldmove/internal/ecspool"
-	"github.com/coldmove/coldmove/ledger"
+	"github.com/coldmove/coldmove/internal/platform"
 )
 
 // app holds what a process builds once and reuses for every request (a
@@ -31,29 +31,14 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := bus.Connect(ctx, cfg.NATSConfig)
+	b, l, err := platform.Open(ctx, cfg.BusConfig, cfg.LedgerConfig, log)
 	if err != nil {
-		return nil, err
-	}
-	st, err := b.EnsureStream(ctx)
-	if err != nil {
-		_ = b.Close(ctx)
-		return nil, err
-	}
-	if st.DuplicatesTooShort() {
-		log.WarnContext(ctx, "the stream's duplicate window is shorter than coldmove relies on",
-			"stream", st.Name, "duplicates", st.Duplicates.String(), "want_at_least", bus.MinDuplicates.String())
-	}
-	l, err := ledger.Open(ctx, b.JetStream(), cfg.LedgerConfig)
-	if err != nil {
-		_ = b.Close(ctx)
 		return nil, err
 	}
 	clients := func(region string) (ECS, error) { return pool.For(region) }
 	h := NewHandler(HandlerConfig{ProjectID: cfg.ProjectID, Region: cfg.Region, MigrationTimeout: cfg.MigrationTimeout},
 		clients, l, b, log)
-	log.InfoContext(ctx, "started", "ecs", cfg.ECSConfig.String(), "nats", bus.RedactURL(cfg.URL),
-		"stream", cfg.Stream, "ledger", cfg.Bucket, "owner", l.Owner())
+	log.InfoContext(ctx, "migrate ready", "ecs", cfg.ECSConfig.String())
 	return &app{cfg: cfg, log: log, bus: b, handler: h}, nil
 }
 
@@ -110,10 +95,4 @@ func collect(ch <-chan error) []error {
 }
 
 // close drains the NATS connection: pending publishes are flushed.
-func (a *app) close(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := a.bus.Close(ctx); err != nil {
-		a.log.WarnContext(ctx, "NATS drain", "error", err)
-	}
-}
+func (a *app) close() { platform.Drain(a.bus, 5*time.Second, a.log) }

@@ -17,8 +17,8 @@ import (
 type (
 	// ECSConfig is the ECS API part: credentials, project, region, endpoint.
 	ECSConfig = ecspool.Config
-	// NATSConfig is the NATS part: connection, subjects, stream, consumer.
-	NATSConfig = bus.Config
+	// BusConfig is the NATS part: connection, subjects, stream, consumer.
+	BusConfig = bus.Config
 	// LedgerConfig is the ledger part: bucket and claim policy.
 	LedgerConfig = ledger.Config
 )
@@ -27,7 +27,7 @@ type (
 // environment (see design.md, "Configuration").
 type Config struct {
 	ECSConfig
-	NATSConfig
+	BusConfig
 	LedgerConfig
 
 	MigrationTimeout time.Duration `envconfig:"COLDMOVE_MIGRATION_TIMEOUT" default:"1h" desc:"deadline of a request that names none, counted from when it is handled"`
@@ -38,7 +38,7 @@ type Config struct {
 // Check reports every problem with the values at once.
 func (c *Config) Check() []config.Problem {
 	ps := c.ECSConfig.Check()
-	ps = append(ps, c.NATSConfig.Check()...)
+	ps = append(ps, c.BusConfig.Check()...)
 	ps = append(ps, c.LedgerConfig.Check()...)
 	return append(ps, c.check()...)
 }

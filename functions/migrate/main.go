@@ -60,13 +60,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
 		a := &lambdaAdapter{h: app.handler, log: log}
-		lambda.StartHandlerFunc(a.Invoke, lambda.WithEnableSIGTERM(func() { app.close(context.Background()) }))
+		lambda.StartHandlerFunc(a.Invoke, lambda.WithEnableSIGTERM(func() { app.close() }))
 		return 0
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = app.serve(ctx, cfg.HTTPAddr)
-	app.close(context.Background())
+	app.close()
 	if err != nil {
 		log.ErrorContext(ctx, "stopped", "error", err)
 		return 1

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/coldmove/coldmove/bus"
-	"github.com/coldmove/coldmove/ledger"
+	"github.com/coldmove/coldmove/internal/platform"
 )
 
 // app is the process: clients built once (a warm Lambda reuses them) and
@@ -24,32 +24,18 @@ type app struct {
 // duplicate window is too short to catch re-published outcomes), opens
 // the ledger and builds the ECS clients.
 func start(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
-	b, err := bus.Connect(ctx, cfg.BusConfig)
+	b, led, err := platform.Open(ctx, cfg.BusConfig, cfg.LedgerConfig, log)
 	if err != nil {
 		return nil, err
 	}
 	a := &app{cfg: cfg, bus: b, log: log, exit: os.Exit}
-	st, err := b.EnsureStream(ctx)
-	if err != nil {
-		a.drain(time.Second)
-		return nil, err
-	}
-	if st.DuplicatesTooShort() {
-		log.WarnContext(ctx, "stream duplicate window is shorter than coldmove needs: a re-published outcome may be stored twice",
-			"stream", st.Name, "duplicates", st.Duplicates.String(), "minimum", bus.MinDuplicates.String())
-	}
-	led, err := ledger.Open(ctx, b.JetStream(), cfg.LedgerConfig)
-	if err != nil {
-		a.drain(time.Second)
-		return nil, err
-	}
 	ecs, err := newECS(cfg)
 	if err != nil {
 		a.drain(time.Second)
 		return nil, err
 	}
 	a.poller = NewPoller(ecs, b, led, DefaultPolicy(cfg.Concurrency), WithLogger(log))
-	log.InfoContext(ctx, "poll ready", "config", cfg, "stream", st.Name, "stream_created", st.Created, "ledger_owner", led.Owner())
+	log.InfoContext(ctx, "poll ready", "config", cfg)
 	return a, nil
 }
 
@@ -65,12 +51,4 @@ func (a *app) tick(ctx context.Context, t Trigger) (Summary, error) {
 }
 
 // drain drains the NATS connection, waiting at most d.
-func (a *app) drain(d time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	if err := a.bus.Close(ctx); err != nil {
-		a.log.Warn("drain NATS", "error", err)
-		return
-	}
-	a.log.Info("NATS drained")
-}
+func (a *app) drain(d time.Duration) { platform.Drain(a.bus, d, a.log) }

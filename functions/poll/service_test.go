@@ -64,7 +64,7 @@ func TestBinary_longRunningTicksAndStopsOnSIGTERM(t *testing.T) {
 		}
 	}
 
-	waitFor("stream duplicate window is shorter than coldmove needs: a re-published outcome may be stored twice")
+	waitFor("the stream's duplicate window is shorter than coldmove relies on: a re-published outcome may be stored twice")
 	// The first tick runs at once.
 	var tick struct {
 		Trigger struct{ Kind string } `json:"trigger"`

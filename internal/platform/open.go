@@ -1,0 +1,50 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/coldmove/coldmove/bus"
+	"github.com/coldmove/coldmove/ledger"
+)
+
+// Open connects to NATS, makes sure the stream exists (logging a warning
+// when its duplicate window is shorter than coldmove relies on) and opens
+// the ledger. On failure nothing is left open.
+func Open(ctx context.Context, bc bus.Config, lc ledger.Config, log *slog.Logger, opts ...ledger.Option) (*bus.Bus, *ledger.Ledger, error) {
+	b, err := bus.Connect(ctx, bc)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := b.EnsureStream(ctx)
+	if err != nil {
+		Drain(b, time.Second, log)
+		return nil, nil, err
+	}
+	if st.DuplicatesTooShort() {
+		log.WarnContext(ctx, "the stream's duplicate window is shorter than coldmove relies on: a re-published outcome may be stored twice",
+			"stream", st.Name, "duplicates", st.Duplicates.String(), "minimum", bus.MinDuplicates.String())
+	}
+	l, err := ledger.Open(ctx, b.JetStream(), lc, opts...)
+	if err != nil {
+		Drain(b, time.Second, log)
+		return nil, nil, fmt.Errorf("open the ledger: %w", err)
+	}
+	log.InfoContext(ctx, "connected", "nats", bus.RedactURL(bc.URL), "stream", st.Name, "stream_created", st.Created,
+		"ledger", lc.Bucket, "owner", l.Owner())
+	return b, l, nil
+}
+
+// Drain drains the NATS connection, so that pending publishes are
+// flushed, waiting at most d.
+func Drain(b *bus.Bus, d time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := b.Close(ctx); err != nil {
+		log.Warn("NATS drain", "error", err)
+		return
+	}
+	log.Info("NATS drained")
+}
