@@ -2,6 +2,7 @@ package bus
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -62,6 +63,26 @@ type Config struct {
 	MaxDeliver  int             `envconfig:"COLDMOVE_CONSUMER_MAX_DELIVER" default:"8" desc:"deliveries of one request before it is given up"`
 	Concurrency int             `envconfig:"COLDMOVE_CONSUMER_CONCURRENCY" default:"4" desc:"requests handled at once by one consumer process"`
 }
+
+// String describes the configuration without any secret: the URL with
+// its user information redacted, and only whether credentials are set.
+func (c Config) String() string {
+	auth := "none"
+	switch {
+	case c.Creds != "":
+		auth = "creds"
+	case c.User != "":
+		auth = "user " + c.User
+	}
+	return fmt.Sprintf("nats(url=%s, auth=%s, tls=%t, prefix=%s, stream=%s, mode=%s)",
+		RedactURL(c.URL), auth, c.CA != "" || c.Cert != "", c.SubjectPrefix, c.Stream, c.ContentMode)
+}
+
+// GoString is [Config.String], so that %#v prints no secret either.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue is [Config.String], for slog.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // DefaultConfig returns the configuration envconfig yields with no
 // variables set.

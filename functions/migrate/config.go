@@ -5,42 +5,23 @@ import (
 	"net"
 	"time"
 
-	"github.com/coldmove/coldmove/bus"
 	"github.com/coldmove/coldmove/internal/config"
-	"github.com/coldmove/coldmove/internal/ecspool"
-	"github.com/coldmove/coldmove/internal/logging"
-	"github.com/coldmove/coldmove/ledger"
-)
-
-// The embedded configurations, under names of their own (each package
-// calls its type Config).
-type (
-	// ECSConfig is the ECS API part: credentials, project, region, endpoint.
-	ECSConfig = ecspool.Config
-	// BusConfig is the NATS part: connection, subjects, stream, consumer.
-	BusConfig = bus.Config
-	// LedgerConfig is the ledger part: bucket and claim policy.
-	LedgerConfig = ledger.Config
+	"github.com/coldmove/coldmove/internal/platform"
 )
 
 // Config is the migrate function's configuration, read from the
-// environment (see design.md, "Configuration").
+// environment (see design.md, "Configuration"): the part both functions
+// share, and migrate's own variables.
 type Config struct {
-	ECSConfig
-	BusConfig
-	LedgerConfig
+	platform.Config
 
 	MigrationTimeout time.Duration `envconfig:"COLDMOVE_MIGRATION_TIMEOUT" default:"1h" desc:"deadline of a request that names none, counted from when it is handled"`
 	HTTPAddr         string        `envconfig:"COLDMOVE_HTTP_ADDR" desc:"long-running only: also serve HTTP CloudEvents on this address (off when empty)"`
-	LogLevel         string        `envconfig:"COLDMOVE_LOG_LEVEL" default:"info" desc:"log level: debug, info, warn or error (logs are JSON)"`
 }
 
 // Check reports every problem with the values at once.
 func (c *Config) Check() []config.Problem {
-	ps := c.ECSConfig.Check()
-	ps = append(ps, c.BusConfig.Check()...)
-	ps = append(ps, c.LedgerConfig.Check()...)
-	return append(ps, c.check()...)
+	return append(c.Config.Check(), c.check()...)
 }
 
 // check is Check's own part, beside the embedded configurations'.
@@ -53,9 +34,6 @@ func (c *Config) check() []config.Problem {
 		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 			ps = append(ps, config.Problem{Var: "COLDMOVE_HTTP_ADDR", Problem: fmt.Sprintf("must be host:port, e.g. 127.0.0.1:8080 (%v)", err)})
 		}
-	}
-	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
-		ps = append(ps, config.Problem{Var: "COLDMOVE_LOG_LEVEL", Problem: "must be debug, info, warn or error"})
 	}
 	return ps
 }

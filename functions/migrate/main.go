@@ -49,8 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "migrate: %v\n(run with -h for the list of variables)\n", err)
 		return 2
 	}
-	level, _ := logging.ParseLevel(cfg.LogLevel)
-	log := logging.New(stdout, level)
+	log := logging.New(stdout, cfg.Level())
 
 	ctx := context.Background()
 	app, err := start(ctx, cfg, log)

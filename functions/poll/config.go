@@ -5,35 +5,16 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/coldmove/coldmove/bus"
 	"github.com/coldmove/coldmove/internal/config"
-	"github.com/coldmove/coldmove/internal/ecspool"
-	"github.com/coldmove/coldmove/internal/logging"
-	"github.com/coldmove/coldmove/ledger"
+	"github.com/coldmove/coldmove/internal/platform"
 )
 
-// The configurations poll embeds, under names of their own so that the
-// three can be embedded side by side (each is called Config in its
-// package).
-type (
-	// ECSConfig is the ECS connection: credentials, project, region,
-	// endpoint.
-	ECSConfig = ecspool.Config
-	// BusConfig is the NATS connection and the stream.
-	BusConfig = bus.Config
-	// LedgerConfig is the ledger bucket.
-	LedgerConfig = ledger.Config
-)
-
-// Config is everything poll reads from the environment: the ECS
-// connection ([ECSConfig]), NATS and the stream ([BusConfig]), the ledger
-// bucket ([LedgerConfig]) and the tracking policy. -h prints it; loading
-// it with [config.Load] reports every missing or malformed variable at
-// once.
+// Config is everything poll reads from the environment: the part both
+// functions share (the ECS connection, NATS and the stream, the ledger,
+// the log level) and the tracking policy. -h prints it; loading it with
+// [config.Load] reports every missing or malformed variable at once.
 type Config struct {
-	ECSConfig
-	BusConfig
-	LedgerConfig
+	platform.Config
 
 	// Interval is how often the long-running mode ticks; it is also the
 	// budget of one tick there. Lambda ticks on its schedule instead.
@@ -43,8 +24,6 @@ type Config struct {
 	// APIRate is the client-side budget of ECS requests per second, shared
 	// by all of a process's workers; keep it below the gateway's quota.
 	APIRate float64 `envconfig:"COLDMOVE_API_RATE" default:"10" desc:"ECS requests per second this process may send, below the API gateway quota (0: no limit)"`
-	// LogLevel is debug, info, warn or error.
-	LogLevel string `envconfig:"COLDMOVE_LOG_LEVEL" default:"info" desc:"log level: debug, info, warn or error; logs are JSON"`
 }
 
 // Limits of the tracking policy.
@@ -56,10 +35,7 @@ const (
 // Check reports every problem with the values that parsed, naming the
 // variable of each; it never repeats a secret.
 func (c *Config) Check() []config.Problem {
-	var ps []config.Problem
-	ps = append(ps, c.ECSConfig.Check()...)
-	ps = append(ps, c.BusConfig.Check()...)
-	ps = append(ps, c.LedgerConfig.Check()...)
+	ps := c.Config.Check()
 	add := func(v, format string, args ...any) {
 		ps = append(ps, config.Problem{Var: v, Problem: fmt.Sprintf(format, args...)})
 	}
@@ -72,24 +48,12 @@ func (c *Config) Check() []config.Problem {
 	if c.APIRate < 0 {
 		add("COLDMOVE_API_RATE", "must not be negative, not %g", c.APIRate)
 	}
-	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
-		add("COLDMOVE_LOG_LEVEL", "must be debug, info, warn or error, not %q", c.LogLevel)
-	}
 	return ps
-}
-
-// Level returns the parsed log level (info if it does not parse; [Config.Check]
-// reports that).
-func (c *Config) Level() slog.Level {
-	l, _ := logging.ParseLevel(c.LogLevel)
-	return l
 }
 
 // String describes the configuration without any secret.
 func (c Config) String() string {
-	return fmt.Sprintf("poll(%s, nats=%s, stream=%s, prefix=%s, bucket=%s, interval=%s, concurrency=%d, api_rate=%g, log_level=%s)",
-		c.ECSConfig.String(), bus.RedactURL(c.URL), c.Stream, c.SubjectPrefix, c.Bucket,
-		c.Interval, c.Concurrency, c.APIRate, c.LogLevel)
+	return fmt.Sprintf("poll(%s, interval=%s, concurrency=%d, api_rate=%g)", c.Config, c.Interval, c.Concurrency, c.APIRate)
 }
 
 // GoString is [Config.String], so that %#v prints no secret either.

@@ -20,6 +20,7 @@ import (
 	"github.com/coldmove/coldmove/events"
 	"github.com/coldmove/coldmove/internal/logging"
 	"github.com/coldmove/coldmove/internal/natstest"
+	"github.com/coldmove/coldmove/internal/platform"
 	"github.com/coldmove/coldmove/ledger"
 )
 
@@ -51,14 +52,16 @@ func newEnv(tb testing.TB, opts ...ecstest.Option) *env {
 	e := &env{t: tb, clock: clk, sim: sim, nats: ns}
 	cred := sim.Credentials()
 	e.cfg = Config{
-		ECSConfig: ECSConfig{AccessKey: cred.AccessKey, SecretKey: cred.SecretKey, SecurityToken: cred.SecurityToken,
-			ProjectID: sim.ProjectID(), Region: testRegion, Endpoint: sim.URL},
-		BusConfig:    bus.DefaultConfig(),
-		LedgerConfig: ledger.DefaultConfig(),
-		Interval:     30 * time.Second,
-		Concurrency:  8,
-		APIRate:      0,
-		LogLevel:     "info",
+		Config: platform.Config{
+			ECSConfig: platform.ECSConfig{AccessKey: cred.AccessKey, SecretKey: cred.SecretKey, SecurityToken: cred.SecurityToken,
+				ProjectID: sim.ProjectID(), Region: testRegion, Endpoint: sim.URL},
+			BusConfig:    bus.DefaultConfig(),
+			LedgerConfig: ledger.DefaultConfig(),
+			LogLevel:     "info",
+		},
+		Interval:    30 * time.Second,
+		Concurrency: 8,
+		APIRate:     0,
 	}
 	e.cfg.URL = ns.ClientURL()
 	b, err := bus.New(ns.Conn(), e.cfg.BusConfig)

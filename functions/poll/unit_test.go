@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/coldmove/coldmove/internal/platform"
 	"os"
 	"strings"
 	"testing"
@@ -190,9 +191,9 @@ func TestSummary_logsOneJSONLine(t *testing.T) {
 func TestConfig_formattingHidesSecrets(t *testing.T) {
 	t.Parallel()
 	c := Config{
-		ECSConfig: ECSConfig{AccessKey: "AKSECRETISH", SecretKey: "sk-secret", SecurityToken: "tok-secret",
-			ProjectID: strings.Repeat("a", 32), Region: "cn-north-4"},
-		Interval: time.Minute, Concurrency: 3, APIRate: 7, LogLevel: "debug",
+		Config: platform.Config{ECSConfig: platform.ECSConfig{AccessKey: "AKSECRETISH", SecretKey: "sk-secret", SecurityToken: "tok-secret",
+			ProjectID: strings.Repeat("a", 32), Region: "cn-north-4"}, LogLevel: "debug"},
+		Interval: time.Minute, Concurrency: 3, APIRate: 7,
 	}
 	c.URL = "nats://user:pw-secret@127.0.0.1:4222"
 	c.Password = "pw-secret"
