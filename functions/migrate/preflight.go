@@ -19,14 +19,15 @@ func inPlace(s *ecsclient.Server, t *events.Target) bool {
 
 // preflight checks what cold migration requires of a server: unlocked,
 // pay-per-use, stopped and idle. It returns the rejection when a
-// requirement fails.
+// requirement fails. A server whose answer carries no charging mode is not
+// refused for it: the API, which enforces the rule itself, decides.
 func preflight(s *ecsclient.Server) (events.Rejection, bool) {
 	state := describe(s)
 	switch {
 	case s.Locked:
 		return events.Rejection{Reason: events.RejectServerLocked, ServerStatus: state,
 			Message: fmt.Sprintf("server %s is locked; unlock it before migrating", s.ID)}, false
-	case !s.PayPerUse():
+	case s.ChargingMode != "" && !s.PayPerUse():
 		return events.Rejection{Reason: events.RejectNotPayPerUse, ServerStatus: state,
 			Message: fmt.Sprintf("server %s is billed %s; only pay-per-use servers can be cold-migrated", s.ID, billing(s.ChargingMode))}, false
 	case !s.Stopped():
@@ -50,8 +51,6 @@ func billing(mode string) string {
 		return "yearly/monthly (charging_mode 1)"
 	case "2":
 		return "as a spot instance (charging_mode 2)"
-	case "":
-		return "in an unknown mode (no charging_mode)"
 	}
 	return fmt.Sprintf("in charging mode %q", mode)
 }
