@@ -35,7 +35,7 @@ func pollBinary(tb testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "bootstrap")
-		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", binPath, ".")
+		cmd := exec.Command("go", "build", "-buildvcs=false", "-tags", "lambda.norpc", "-o", binPath, ".")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Run(); err != nil {

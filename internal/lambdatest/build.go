@@ -62,7 +62,7 @@ func RIE(tb testing.TB) string {
 func BuildDir(tb testing.TB, pkg, dir string) string {
 	tb.Helper()
 	out := filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", out, pkg)
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-tags", "lambda.norpc", "-o", out, pkg)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
