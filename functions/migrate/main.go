@@ -13,9 +13,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -29,25 +26,19 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// about is what -h says before listing the variables.
+const about = `migrate is coldmove's migrate function. It checks placement requests
+(dev.coldmove.placement.requested CloudEvents), submits the ECS cold
+migration once, records the job and publishes accepted or rejected to NATS
+JetStream. Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it takes a CloudEvent,
+an EventBridge envelope or an SQS batch; otherwise it consumes the request
+subject (and serves HTTP CloudEvents on COLDMOVE_HTTP_ADDR) until SIGTERM.`
+
 // run is main with its exit code, for tests.
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stdout, "migrate: coldmove's migrate function. It is configured by the environment:")
-		fmt.Fprintln(stdout)
-		_ = config.Usage(stdout, &Config{})
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
 	var cfg Config
-	if err := config.Load(&cfg); err != nil {
-		fmt.Fprintf(stderr, "migrate: %v\n(run with -h for the list of variables)\n", err)
-		return 2
+	if code, done := config.FromArgs("migrate", about, args, stdout, stderr, &cfg); done {
+		return code
 	}
 	log := logging.New(stdout, cfg.Level())
 

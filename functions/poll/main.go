@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -22,23 +19,9 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 // -h or a clean stop, 2 for a bad command line or configuration, 1 when
 // the clients cannot be built.
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("poll", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { usage(stdout) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "poll: unexpected arguments %q; configure with environment variables (poll -h lists them)\n", fs.Args())
-		return 2
-	}
 	var cfg Config
-	if err := config.Load(&cfg); err != nil {
-		fmt.Fprintf(stderr, "poll: %v\n", err)
-		return 2
+	if code, done := config.FromArgs("poll", about, args, stdout, stderr, &cfg); done {
+		return code
 	}
 	log := logging.New(stdout, cfg.Level())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -57,18 +40,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// usage prints what poll does and the variables it reads.
-func usage(w io.Writer) {
-	fmt.Fprint(w, `Usage: poll [-h]
-
-poll tracks coldmove's outstanding ECS migration jobs to their outcomes. Each
+// about is what -h says before listing the variables.
+const about = `poll tracks coldmove's outstanding ECS migration jobs to their outcomes. Each
 tick leases the due job records of the ledger, asks ECS how each job is doing
 and publishes dev.coldmove.placement.completed, failed or timedout to NATS
 JetStream, once per job. Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs
 one tick per scheduled invocation; otherwise it ticks every
-COLDMOVE_POLL_INTERVAL until SIGTERM or SIGINT.
-
-Environment:
-`)
-	_ = config.Usage(w, &Config{})
-}
+COLDMOVE_POLL_INTERVAL until SIGTERM or SIGINT.`
