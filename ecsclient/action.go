@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // MaxBatchServers is the most servers one batch action accepts.
@@ -69,17 +71,17 @@ func (c *Client) BatchStartServers(ctx context.Context, projectID string, server
 
 // batchRefs validates the project and 1 to MaxBatchServers distinct server
 // ids.
-func batchRefs(projectID string, ids []string) ([]serverRef, error) {
-	if err := ValidateProjectID(projectID); err != nil {
+func batchRefs(projectID string, serverIDs []string) ([]serverRef, error) {
+	if err := ids.Project.Check(projectID); err != nil {
 		return nil, err
 	}
-	if len(ids) == 0 || len(ids) > MaxBatchServers {
-		return nil, fmt.Errorf("%w: %d server ids, want 1 to %d", ErrInvalidID, len(ids), MaxBatchServers)
+	if len(serverIDs) == 0 || len(serverIDs) > MaxBatchServers {
+		return nil, fmt.Errorf("%w: %d server ids, want 1 to %d", ErrInvalidID, len(serverIDs), MaxBatchServers)
 	}
-	seen := make(map[string]bool, len(ids))
-	refs := make([]serverRef, 0, len(ids))
-	for _, id := range ids {
-		if err := ValidateServerID(id); err != nil {
+	seen := make(map[string]bool, len(serverIDs))
+	refs := make([]serverRef, 0, len(serverIDs))
+	for _, id := range serverIDs {
+		if err := ids.Server.Check(id); err != nil {
 			return nil, err
 		}
 		key := strings.ToLower(id)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // APIError is an error answer from the ECS service or from the API Gateway
@@ -139,7 +141,8 @@ var (
 	// Do not submit again before reconciling (e.g. with ShowServer).
 	ErrOutcomeUnknown = errors.New("outcome unknown: the request may have been processed")
 	// ErrInvalidID means an id is malformed; nothing was sent.
-	ErrInvalidID = errors.New("invalid id")
+	// It is [ids.ErrInvalid], shared with every check of an id.
+	ErrInvalidID = ids.ErrInvalid
 )
 
 // IsTransient reports whether err is a failure that retrying the same call

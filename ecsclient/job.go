@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // JobStatus is the status of an asynchronous ECS job. Values the API adds
@@ -71,7 +73,7 @@ type SubJob struct {
 //
 // API: GET /v1/{project_id}/jobs/{job_id}
 func (c *Client) ShowJob(ctx context.Context, projectID, jobID string) (*Job, error) {
-	if err := firstErr(ValidateProjectID(projectID), ValidateJobID(jobID)); err != nil {
+	if err := firstErr(ids.Project.Check(projectID), ids.Job.Check(jobID)); err != nil {
 		return nil, fmt.Errorf("ecsclient: show job: %w", err)
 	}
 	raw := jobJSON{want: jobID}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // Target is where a cold migration sends a server. The zero value is the
@@ -53,12 +55,12 @@ type jobResponse struct {
 //
 // API: POST /v1/{project_id}/cloudservers/{server_id}/migrate
 func (c *Client) MigrateServer(ctx context.Context, projectID, serverID string, target Target) (jobID string, err error) {
-	if err := firstErr(ValidateProjectID(projectID), ValidateServerID(serverID)); err != nil {
+	if err := firstErr(ids.Project.Check(projectID), ids.Server.Check(serverID)); err != nil {
 		return "", fmt.Errorf("ecsclient: migrate server: %w", err)
 	}
 	body := migrateRequest{}
 	if !target.IsPublicPool() {
-		if err := ValidateDedicatedHostID(target.DedicatedHostID); err != nil {
+		if err := ids.DedicatedHost.Check(target.DedicatedHostID); err != nil {
 			return "", fmt.Errorf("ecsclient: migrate server %s: %w", serverID, err)
 		}
 		body.Migrate = &migrateOption{DedicatedHostID: target.DedicatedHostID}
@@ -87,7 +89,7 @@ func (c *Client) submitJob(ctx context.Context, projectID, path string, body any
 	if id == "" {
 		return "", outcomeUnknown(errors.New("success answer without a job_id"))
 	}
-	if err := ValidateJobID(id); err != nil {
+	if err := ids.Job.Check(id); err != nil {
 		return "", outcomeUnknown(fmt.Errorf("success answer with an unusable job_id: %v", err))
 	}
 	return id, nil

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // Option configures a [Client] in [New]. An option that gets a bad value
@@ -28,8 +30,8 @@ type settings struct {
 // e.g. for "cn-north-4". [WithEndpoint] wins over it.
 func WithRegion(region string) Option {
 	return func(s *settings) error {
-		if !validRegion(region) {
-			return fmt.Errorf("region %q: want lower-case letters, digits and single hyphens, like cn-north-4", clip(region))
+		if err := ids.Region.Check(region); err != nil {
+			return err
 		}
 		s.region = region
 		return nil
@@ -145,19 +147,6 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-func validRegion(r string) bool {
-	if len(r) < 2 || len(r) > 32 || r[0] < 'a' || r[0] > 'z' || strings.HasSuffix(r, "-") || strings.Contains(r, "--") {
-		return false
-	}
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }
 
 // clip shortens text quoted in an error.

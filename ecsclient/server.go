@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // Server holds the fields of an ECS server that a migration pre-flight
@@ -55,7 +57,7 @@ func (s *Server) OnDedicatedHost() bool { return s.DedicatedHostID != "" }
 //
 // API: GET /v1/{project_id}/cloudservers/{server_id}
 func (c *Client) ShowServer(ctx context.Context, projectID, serverID string) (*Server, error) {
-	if err := firstErr(ValidateProjectID(projectID), ValidateServerID(serverID)); err != nil {
+	if err := firstErr(ids.Project.Check(projectID), ids.Server.Check(serverID)); err != nil {
 		return nil, fmt.Errorf("ecsclient: show server: %w", err)
 	}
 	raw := serverJSON{want: serverID}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/ids"
 )
 
 // now is the fixed clock of these tests: the fixtures' deadlines are in
@@ -182,14 +183,14 @@ func TestDecodeMessage_invalid(t *testing.T) {
 		"every field wrong at once": {
 			body: mustRead(t, "invalid-fields.json"), kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
 			problems: map[string]string{
-				"server_id":                "must be a UUID",
-				"target.dedicated_host_id": "must be a UUID",
-				"project_id":               "must be 32 hexadecimal characters",
-				"region":                   "must look like xx-yyyy-N, for example cn-north-4",
+				"server_id":                "must be " + ids.Server.Rule(),
+				"target.dedicated_host_id": "must be " + ids.Server.Rule(),
+				"project_id":               "must be " + ids.Project.Rule(),
+				"region":                   "must be " + ids.Region.Rule(),
 				"deadline":                 "must be in the future",
 				"subject":                  "must equal data.server_id (or be absent)",
 			},
-			origin: events.Origin{RequestID: "x8", RequestSource: "/t", ServerID: "not-a-uuid", ProjectID: "abc", Region: "north",
+			origin: events.Origin{RequestID: "x8", RequestSource: "/t", ServerID: "not-a-uuid", ProjectID: "abc", Region: "North",
 				Target: events.HostTarget("deh-1")},
 		},
 		"every field of the wrong JSON type": {

@@ -1,6 +1,10 @@
 package events
 
-import "time"
+import (
+	"time"
+
+	"github.com/coldmove/coldmove/ids"
+)
 
 // Correlation is the part of every outcome payload that ties it to its
 // request: the request's CloudEvent id and source, the server, the project,
@@ -24,14 +28,10 @@ func (c *Correlation) check(ps *problems, needJob bool) {
 	if c.RequestSource == "" {
 		ps.add("request_source", "is required")
 	}
-	if !IsUUID(c.ServerID) {
-		ps.add("server_id", "must be a UUID")
-	}
-	if !IsProjectID(c.ProjectID) {
-		ps.add("project_id", "must be 32 hexadecimal characters")
-	}
-	if c.Region != "" && !IsRegion(c.Region) {
-		ps.add("region", "must look like xx-yyyy-N")
+	ps.id("server_id", ids.Server, c.ServerID)
+	ps.id("project_id", ids.Project, c.ProjectID)
+	if c.Region != "" {
+		ps.id("region", ids.Region, c.Region)
 	}
 	c.Target.check(ps, "target")
 	if needJob && c.JobID == "" {

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // A Problem is one thing wrong with one field of an event or payload.
@@ -56,6 +58,13 @@ type problems []Problem
 
 func (ps *problems) add(field, problem string) {
 	*ps = append(*ps, Problem{Field: field, Problem: problem})
+}
+
+// id adds a problem for field unless value follows the rule of kind.
+func (ps *problems) id(field string, kind ids.Kind, value string) {
+	if !kind.Valid(value) {
+		ps.add(field, "must be "+kind.Rule())
+	}
 }
 
 // covers reports whether a problem is already recorded for field, for a

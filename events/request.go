@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // Request is the data of a [TypeRequested] event: move ServerID to Target.
@@ -35,18 +37,17 @@ func (r *Request) ValidateAt(now time.Time) error {
 }
 
 func (r *Request) check(ps *problems, now time.Time) {
-	switch {
-	case r.ServerID == "":
+	if r.ServerID == "" {
 		ps.add("server_id", "is required")
-	case !IsUUID(r.ServerID):
-		ps.add("server_id", "must be a UUID")
+	} else {
+		ps.id("server_id", ids.Server, r.ServerID)
 	}
 	r.Target.check(ps, "target")
-	if r.ProjectID != "" && !IsProjectID(r.ProjectID) {
-		ps.add("project_id", "must be 32 hexadecimal characters")
+	if r.ProjectID != "" {
+		ps.id("project_id", ids.Project, r.ProjectID)
 	}
-	if r.Region != "" && !IsRegion(r.Region) {
-		ps.add("region", "must look like xx-yyyy-N, for example cn-north-4")
+	if r.Region != "" {
+		ps.id("region", ids.Region, r.Region)
 	}
 	if r.Deadline != nil && !r.Deadline.After(now) {
 		ps.add("deadline", "must be in the future")

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/ids"
 )
 
 func TestRequest_Validate(t *testing.T) {
@@ -27,11 +28,11 @@ func TestRequest_Validate(t *testing.T) {
 			"target":    `is required: give {"dedicated_host_id": "<uuid>"} or {"public_pool": true}`,
 		}},
 		"all wrong": {events.Request{ServerID: "x", Target: &events.Target{DedicatedHostID: hostID, PublicPool: true},
-			ProjectID: "zz", Region: "north-4", Deadline: &past}, map[string]string{
-			"server_id":  "must be a UUID",
+			ProjectID: "zz", Region: "North-4", Deadline: &past}, map[string]string{
+			"server_id":  "must be " + ids.Server.Rule(),
 			"target":     "names both a dedicated host and the public pool; give exactly one",
-			"project_id": "must be 32 hexadecimal characters",
-			"region":     "must look like xx-yyyy-N, for example cn-north-4",
+			"project_id": "must be " + ids.Project.Rule(),
+			"region":     "must be " + ids.Region.Rule(),
 			"deadline":   "must be in the future",
 		}},
 		"deadline exactly now": {events.Request{ServerID: serverID, Target: events.PublicPoolTarget(), Deadline: &now},

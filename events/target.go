@@ -1,5 +1,7 @@
 package events
 
+import "github.com/coldmove/coldmove/ids"
+
 // Target is where a server should go: a dedicated host, or the public pool.
 // Exactly one of the two must be set; coldmove never reads an empty target
 // as "public pool".
@@ -47,7 +49,7 @@ func (t *Target) check(ps *problems, field string) {
 		ps.add(field, "names both a dedicated host and the public pool; give exactly one")
 	case t.DedicatedHostID == "" && !t.PublicPool:
 		ps.add(field, `is empty: give {"dedicated_host_id": "<uuid>"} or {"public_pool": true}`)
-	case t.DedicatedHostID != "" && !IsUUID(t.DedicatedHostID):
-		ps.add(field+".dedicated_host_id", "must be a UUID")
+	case t.DedicatedHostID != "":
+		ps.id(field+".dedicated_host_id", ids.DedicatedHost, t.DedicatedHostID)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // ClaimState is where a request claim stands.
@@ -129,7 +131,7 @@ func (l *Ledger) ClaimRequest(ctx context.Context, r RequestRef) (ClaimResult, e
 	if r.Source == "" || r.ID == "" {
 		return ClaimResult{}, fmt.Errorf("%w: request source %q and id %q must not be empty", ErrInvalidID, r.Source, r.ID)
 	}
-	if err := checkID("server id", r.ServerID); err != nil {
+	if err := checkID(ids.Server, r.ServerID); err != nil {
 		return ClaimResult{}, err
 	}
 	rk := RequestKey(r.Source, r.ID)

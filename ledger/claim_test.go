@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +28,7 @@ func TestRequestKey(t *testing.T) {
 	}
 	// The claim is stored under req.<key>.
 	_, l, _ := setup(t)
-	c := mustClaim(t, l, ledger.RequestRef{Source: "urn:a", ID: "1", ServerID: "s1"}).Claim
+	c := mustClaim(t, l, ledger.RequestRef{Source: "urn:a", ID: "1", ServerID: request(1).ServerID}).Claim
 	if c.RequestKey != k {
 		t.Errorf("Claim.RequestKey = %q, want %q", c.RequestKey, k)
 	}
@@ -38,39 +37,14 @@ func TestRequestKey(t *testing.T) {
 	}
 }
 
-func TestValidID(t *testing.T) {
-	t.Parallel()
-	tests := map[string]struct {
-		id   string
-		want bool
-	}{
-		"uuid":          {"6f0a2f3e-1c2d-4e5f-8a9b-0c1d2e3f4a5b", true},
-		"hex job":       {"ff80808288d41e1b018990260955686a", true},
-		"underscore":    {"a_b", true},
-		"empty":         {"", false},
-		"dot":           {"a.b", false},
-		"wildcard":      {"a*", false},
-		"gt":            {">", false},
-		"space":         {"a b", false},
-		"leading dash":  {"-a", false},
-		"unicode":       {"é", false},
-		"too long":      {strings.Repeat("a", 129), false},
-		"max length ok": {strings.Repeat("a", 128), true},
-	}
-	for name, tc := range tests {
-		if got := ledger.ValidID(tc.id); got != tc.want {
-			t.Errorf("%s: ValidID(%q) = %v, want %v", name, tc.id, got, tc.want)
-		}
-	}
-}
-
 func TestClaimRequest_invalid(t *testing.T) {
 	t.Parallel()
 	_, l, _ := setup(t)
 	tests := map[string]ledger.RequestRef{
-		"empty source":   {ID: "1", ServerID: "s1"},
-		"empty id":       {Source: "urn:a", ServerID: "s1"},
+		"empty source":   {ID: "1", ServerID: request(1).ServerID},
+		"empty id":       {Source: "urn:a", ServerID: request(1).ServerID},
 		"bad server id":  {Source: "urn:a", ID: "1", ServerID: "s.1"},
+		"not a uuid":     {Source: "urn:a", ID: "1", ServerID: "s1"},
 		"empty server":   {Source: "urn:a", ID: "1"},
 		"wildcard serve": {Source: "urn:a", ID: "1", ServerID: "*"},
 	}

@@ -32,7 +32,7 @@ const maxFinishRounds = 8
 // times when the claim changes concurrently, then fails with
 // [ErrConflict].
 func (l *Ledger) FinishRequest(ctx context.Context, requestKey string, outcome []byte) error {
-	if err := checkID("request key", requestKey); err != nil {
+	if err := checkRequestKey(requestKey); err != nil {
 		return fmt.Errorf("ledger: finish request: %w", err)
 	}
 	out, err := eventJSON("outcome", outcome)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/ids"
 )
 
 // Key prefixes of the record kinds.
@@ -17,32 +18,20 @@ const (
 // watchPrefix starts the record id of a watch job, [WatchRecordID].
 const watchPrefix = "watch-"
 
-// maxIDLen bounds identifiers used in keys.
-const maxIDLen = 128
-
-// ValidID reports whether id can be used as a server or job identifier in
-// a key: 1 to 128 ASCII letters, digits, '-' or '_', starting with a letter
-// or digit. ECS server ids (UUIDs) and job ids (hex) qualify.
-func ValidID(id string) bool {
-	if len(id) == 0 || len(id) > maxIDLen {
-		return false
+// checkID checks an identifier against the rule of its kind (package ids,
+// the rule the event decoder and the ECS client apply too), so that
+// nothing else reaches a key. Errors match [ErrInvalidID].
+func checkID(kind ids.Kind, id string) error {
+	if err := kind.Check(id); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidID, err)
 	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case (c == '-' || c == '_') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
+	return nil
 }
 
-// checkJobID checks an ECS job id: a valid id outside the watch records'
-// name space.
+// checkJobID checks an ECS job id: a valid job id outside the watch
+// records' name space.
 func checkJobID(id string) error {
-	if err := checkID("job id", id); err != nil {
+	if err := checkID(ids.Job, id); err != nil {
 		return err
 	}
 	if strings.HasPrefix(id, watchPrefix) {
@@ -51,11 +40,20 @@ func checkJobID(id string) error {
 	return nil
 }
 
-func checkID(kind, id string) error {
-	if !ValidID(id) {
-		return fmt.Errorf("%w: %s %q (want 1-%d letters, digits, '-' or '_')", ErrInvalidID, kind, id, maxIDLen)
+// checkRequestKey checks a [RequestKey]: 32 lower-case hexadecimal
+// characters.
+func checkRequestKey(key string) error {
+	if len(key) != 32 || strings.Trim(key, "0123456789abcdef") != "" {
+		return fmt.Errorf("%w: request key %q: want 32 lower-case hexadecimal characters", ErrInvalidID, clipKey(key))
 	}
 	return nil
+}
+
+func clipKey(s string) string {
+	if len(s) > 80 {
+		return s[:80]
+	}
+	return s
 }
 
 // RequestKey returns the request key of the request with this CloudEvent
@@ -66,7 +64,10 @@ func RequestKey(source, id string) string { return events.RequestKey(source, id)
 
 func claimKey(requestKey string) string { return claimPrefix + requestKey }
 
-func lockKey(serverID string) string { return lockPrefix + serverID }
+// lockKey is the key of a server's lock. Server ids are UUIDs, which the
+// API reads in either case: the key is lower case, so that two spellings
+// of one server share one lock.
+func lockKey(serverID string) string { return lockPrefix + strings.ToLower(serverID) }
 
 func jobKey(recordID string) string { return jobPrefix + recordID }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/ids"
 )
 
 // Target is where a server is being moved: a dedicated host, or the public
@@ -94,7 +95,7 @@ func (j *Job) validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if err := checkID("server id", j.ServerID); err != nil {
+	if err := checkID(ids.Server, j.ServerID); err != nil {
 		errs = append(errs, err)
 	}
 	switch {
@@ -157,7 +158,7 @@ func (l *Ledger) RecordJob(ctx context.Context, j Job) (*Job, error) {
 // the ECS job id, or a watch job's [WatchRecordID]), or an error matching
 // [ErrNotFound].
 func (l *Ledger) GetJob(ctx context.Context, recordID string) (*Job, error) {
-	if err := checkID("job record id", recordID); err != nil {
+	if err := checkID(ids.Job, recordID); err != nil {
 		return nil, err
 	}
 	j := &Job{}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // Lock is the record that reserves a server for one request, keyed
@@ -29,7 +31,7 @@ type Lock struct {
 // and has no job left (a lock its holder failed to release). Otherwise it
 // returns a [*LockedError] naming the holder.
 func (l *Ledger) AcquireLock(ctx context.Context, c *Claim) (*Lock, error) {
-	if err := checkID("server id", c.ServerID); err != nil {
+	if err := checkID(ids.Server, c.ServerID); err != nil {
 		return nil, err
 	}
 	key := lockKey(c.ServerID)
@@ -101,7 +103,7 @@ func (l *Ledger) orphaned(ctx context.Context, held *Lock) (bool, error) {
 // GetLock returns the lock on a server, or an error matching
 // [ErrNotFound].
 func (l *Ledger) GetLock(ctx context.Context, serverID string) (*Lock, error) {
-	if err := checkID("server id", serverID); err != nil {
+	if err := checkID(ids.Server, serverID); err != nil {
 		return nil, err
 	}
 	lk := &Lock{}
@@ -117,7 +119,7 @@ func (l *Ledger) GetLock(ctx context.Context, serverID string) (*Lock, error) {
 // lock that is already gone counts as released; one that changed gives an
 // error matching [ErrConflict].
 func (l *Ledger) ReleaseLock(ctx context.Context, lk *Lock) error {
-	if err := checkID("server id", lk.ServerID); err != nil {
+	if err := checkID(ids.Server, lk.ServerID); err != nil {
 		return err
 	}
 	if err := l.remove(ctx, lockKey(lk.ServerID), lk.Revision); err != nil {

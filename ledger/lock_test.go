@@ -279,3 +279,20 @@ func TestAcquireLock_invalidServer(t *testing.T) {
 		t.Errorf("ReleaseLock with server *: %v, want ErrInvalidID", err)
 	}
 }
+
+// A server id in upper case names the same server as in lower case: the two
+// spellings share one lock.
+func TestAcquireLock_caseOfServerID(t *testing.T) {
+	t.Parallel()
+	_, l, _ := setup(t)
+	lower := request(1)
+	upper := request(2)
+	upper.ServerID = strings.ToUpper(lower.ServerID)
+	if _, err := l.AcquireLock(t.Context(), mustClaim(t, l, lower).Claim); err != nil {
+		t.Fatal(err)
+	}
+	_, err := l.AcquireLock(t.Context(), mustClaim(t, l, upper).Claim)
+	if !errors.Is(err, ledger.ErrLocked) {
+		t.Fatalf("AcquireLock(%s) = %v, want ErrLocked: both spellings name one server", upper.ServerID, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/ids"
 	"github.com/coldmove/coldmove/ledger"
 )
 
@@ -31,7 +32,7 @@ func TestWatchJob_lifecycle(t *testing.T) {
 	if rec.RecordID() != wantID || !rec.Watch() || rec.JobID != "" {
 		t.Fatalf("watch job: RecordID %q, Watch %v, JobID %q; want %q, true, empty", rec.RecordID(), rec.Watch(), rec.JobID, wantID)
 	}
-	if !ledger.ValidID(wantID) {
+	if !ids.Job.Valid(wantID) {
 		t.Fatalf("WatchRecordID %q is not a valid id", wantID)
 	}
 	// Recording it again (migrate retrying after a crash) finds it.

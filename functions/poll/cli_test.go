@@ -75,9 +75,9 @@ func TestBinary_namesEveryConfigurationProblemAtOnce(t *testing.T) {
 		},
 		"out of range": {
 			env: []string{"HUAWEICLOUD_SDK_AK=ak", "HUAWEICLOUD_SDK_SK=sk-very-secret", "HUAWEICLOUD_SDK_PROJECT_ID=nothex",
-				"COLDMOVE_REGION=north", "COLDMOVE_POLL_INTERVAL=100ms", "COLDMOVE_POLL_CONCURRENCY=0", "COLDMOVE_API_RATE=-1",
+				"COLDMOVE_REGION=North_4", "COLDMOVE_POLL_INTERVAL=100ms", "COLDMOVE_POLL_CONCURRENCY=0", "COLDMOVE_API_RATE=-1",
 				"COLDMOVE_LOG_LEVEL=loud", "COLDMOVE_LEDGER_BUCKET=a.b", "NATS_PASSWORD=pw-very-secret"},
-			want: []string{"HUAWEICLOUD_SDK_PROJECT_ID: must be 32 hexadecimal characters", "COLDMOVE_REGION: must look like",
+			want: []string{"HUAWEICLOUD_SDK_PROJECT_ID: must be 32 hexadecimal characters", "COLDMOVE_REGION: must be a region name",
 				"COLDMOVE_POLL_INTERVAL: must be at least 1s", "COLDMOVE_POLL_CONCURRENCY: must be 1 to 256, not 0",
 				"COLDMOVE_API_RATE: must not be negative", `COLDMOVE_LOG_LEVEL: must be debug, info, warn or error, not "loud"`,
 				"COLDMOVE_LEDGER_BUCKET:", "NATS_PASSWORD: is set but NATS_USER is not"},

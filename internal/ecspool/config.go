@@ -3,7 +3,7 @@ package ecspool
 import (
 	"log/slog"
 
-	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/ids"
 	"github.com/coldmove/coldmove/internal/config"
 )
 
@@ -42,11 +42,11 @@ func (c Config) Check() []config.Problem {
 	if c.SecretKey == "" {
 		ps = append(ps, config.Problem{Var: "HUAWEICLOUD_SDK_SK", Problem: "must not be empty"})
 	}
-	if !events.IsProjectID(c.ProjectID) {
-		ps = append(ps, config.Problem{Var: "HUAWEICLOUD_SDK_PROJECT_ID", Problem: "must be 32 hexadecimal characters"})
+	if !ids.Project.Valid(c.ProjectID) {
+		ps = append(ps, config.Problem{Var: "HUAWEICLOUD_SDK_PROJECT_ID", Problem: "must be " + ids.Project.Rule()})
 	}
-	if !events.IsRegion(c.Region) {
-		ps = append(ps, config.Problem{Var: "COLDMOVE_REGION", Problem: "must look like xx-yyyy-N, for example cn-north-4"})
+	if !ids.Region.Valid(c.Region) {
+		ps = append(ps, config.Problem{Var: "COLDMOVE_REGION", Problem: "must be " + ids.Region.Rule()})
 	}
 	return ps
 }
