@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 // Bus publishes coldmove's CloudEvents to JetStream and consumes requests
@@ -32,7 +34,7 @@ type Bus struct {
 // names the URL with any user information redacted, never a secret.
 func Connect(ctx context.Context, cfg Config, opts ...nats.Option) (*Bus, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("bus: %w", err)
+		return nil, err
 	}
 	where := RedactURL(cfg.URL)
 	timeout := cfg.ConnectTimeout
@@ -51,13 +53,13 @@ func Connect(ctx context.Context, cfg Config, opts ...nats.Option) (*Bus, error)
 		nats.ReconnectJitter(cfg.ReconnectWait/4, cfg.ReconnectWait/4),
 	}
 	switch {
-	case strings.HasPrefix(strings.TrimSpace(cfg.Creds), "-----BEGIN"):
-		nopts = append(nopts, nats.UserCredentialBytes([]byte(cfg.Creds)))
+	case inlineCreds(cfg.Creds):
+		nopts = append(nopts, nats.UserCredentialBytes([]byte(cfg.Creds.Reveal())))
 	case cfg.Creds != "":
-		nopts = append(nopts, nats.UserCredentials(cfg.Creds))
+		nopts = append(nopts, nats.UserCredentials(cfg.Creds.Reveal()))
 	}
 	if cfg.User != "" {
-		nopts = append(nopts, nats.UserInfo(cfg.User, cfg.Password))
+		nopts = append(nopts, nats.UserInfo(cfg.User, cfg.Password.Reveal()))
 	}
 	if cfg.CA != "" {
 		nopts = append(nopts, nats.RootCAs(cfg.CA))
@@ -94,7 +96,7 @@ func Connect(ctx context.Context, cfg Config, opts ...nats.Option) (*Bus, error)
 // server's, a test's); [Bus.Close] leaves it open.
 func New(nc *nats.Conn, cfg Config) (*Bus, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("bus: %w", err)
+		return nil, err
 	}
 	return newBus(nc, cfg)
 }
@@ -148,15 +150,21 @@ func RedactURL(s string) string {
 	return userinfoRE.ReplaceAllString(s, "${1}REDACTED@")
 }
 
+// inlineCreds reports whether NATS credentials are the file's content
+// rather than its path.
+func inlineCreds(c secret.String) bool {
+	return strings.HasPrefix(strings.TrimSpace(c.Reveal()), "-----BEGIN")
+}
+
 // secrets lists the strings an error must never contain: the password,
 // inline credentials, and the user information of every URL.
 func secrets(cfg Config) []string {
 	var out []string
 	if cfg.Password != "" {
-		out = append(out, cfg.Password)
+		out = append(out, cfg.Password.Reveal())
 	}
-	if strings.HasPrefix(strings.TrimSpace(cfg.Creds), "-----BEGIN") {
-		for line := range strings.SplitSeq(cfg.Creds, "\n") {
+	if inlineCreds(cfg.Creds) {
+		for line := range strings.SplitSeq(cfg.Creds.Reveal(), "\n") {
 			if l := strings.TrimSpace(line); len(l) > 8 && !strings.HasPrefix(l, "-----") && !strings.HasPrefix(l, "*") {
 				out = append(out, l)
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coldmove/coldmove/bus"
 	"github.com/coldmove/coldmove/internal/natstest"
+	"github.com/coldmove/coldmove/secret"
 )
 
 // closedPort returns a loopback port nothing listens on.
@@ -182,9 +183,9 @@ func TestConnect_errorsNameTheURLWithoutSecrets(t *testing.T) {
 func TestConnect_invalidConfig(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
-	cfg.User, cfg.Creds = "u", "/x.creds"
-	if _, err := bus.Connect(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), "NATS_CREDS") {
-		t.Errorf("Connect with an invalid config: %v, want a NATS_CREDS problem", err)
+	cfg.Stream = "a.b"
+	if _, err := bus.Connect(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), `stream name "a.b"`) {
+		t.Errorf("Connect with an invalid config: %v, want a stream name problem", err)
 	}
 	if _, err := bus.New(nil, cfg); err == nil {
 		t.Error("New with an invalid config succeeded")
@@ -216,7 +217,7 @@ func TestConnect_credentials(t *testing.T) {
 	for name, value := range map[string]string{"file": file, "inline": string(creds)} {
 		t.Run(name, func(t *testing.T) {
 			cfg := testConfig()
-			cfg.URL, cfg.Creds = s.ClientURL(), value
+			cfg.URL, cfg.Creds = s.ClientURL(), secret.String(value)
 			b := mustConnect(t, cfg)
 			if err := b.Conn().Flush(); err != nil {
 				t.Errorf("Flush: %v", err)

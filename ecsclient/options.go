@@ -113,6 +113,13 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
+// CheckEndpoint reports whether rawURL is an endpoint [WithEndpoint]
+// accepts, and if not, why.
+func CheckEndpoint(rawURL string) error {
+	_, err := parseEndpoint(rawURL)
+	return err
+}
+
 // parseEndpoint checks an endpoint URL and returns it with a trailing slash,
 // so relative API paths resolve beneath any path prefix.
 func parseEndpoint(rawURL string) (*url.URL, error) {

@@ -51,6 +51,42 @@ func (s *Server) Stopped() bool { return s.Status == "SHUTOFF" && s.TaskState ==
 // OnDedicatedHost reports whether the server is placed on a dedicated host.
 func (s *Server) OnDedicatedHost() bool { return s.DedicatedHostID != "" }
 
+// On reports whether the server is placed on the dedicated host dehID, or,
+// when dehID is "", on none (the public pool). Host ids are UUIDs and
+// compare without regard to case. It is the one answer to "is this server
+// where the request wants it?", before a migration and after one.
+func (s *Server) On(dehID string) bool {
+	if dehID == "" {
+		return !s.OnDedicatedHost()
+	}
+	return strings.EqualFold(s.DedicatedHostID, dehID)
+}
+
+// Busy reports whether the server is in the middle of something: a task
+// in progress (task_state not null, e.g. resize_migrating, powering-off)
+// or a resize status (RESIZE, VERIFY_RESIZE: a cold migration).
+func (s *Server) Busy() bool {
+	return s.TaskState != "" || s.Status == "RESIZE" || s.Status == "VERIFY_RESIZE"
+}
+
+// State describes status and task for people: "SHUTOFF",
+// "ACTIVE (powering-off)", "RESIZE (resize_migrating)".
+func (s *Server) State() string {
+	if s.TaskState == "" {
+		return s.Status
+	}
+	return s.Status + " (" + s.TaskState + ")"
+}
+
+// Placement describes where the server is for people: "in the public
+// pool" or "on dedicated host <id>".
+func (s *Server) Placement() string {
+	if !s.OnDedicatedHost() {
+		return "in the public pool"
+	}
+	return "on dedicated host " + s.DedicatedHostID
+}
+
 // ShowServer returns the server's status, billing, lock and placement. A
 // server that does not exist gives an error matching [ErrServerNotFound]
 // (codes Ecs.0114 and Ecs.0614, or HTTP 404 from the ECS service).

@@ -189,12 +189,6 @@ func (l *Ledger) inspectClaim(ctx context.Context, c *Claim, r RequestRef) (Clai
 	return ClaimResult{Status: ClaimTakenOver, Claim: c, PreviousOwner: prev}, nil
 }
 
-// GetClaim returns the claim of the request with this source and id, or
-// an error matching [ErrNotFound].
-func (l *Ledger) GetClaim(ctx context.Context, source, id string) (*Claim, error) {
-	return l.readClaim(ctx, RequestKey(source, id))
-}
-
 func (l *Ledger) readClaim(ctx context.Context, requestKey string) (*Claim, error) {
 	c := &Claim{}
 	rev, err := l.get(ctx, claimKey(requestKey), c)

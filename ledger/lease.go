@@ -109,7 +109,7 @@ func (l *Ledger) Remove(ctx context.Context, j *Job) error {
 	if err := l.checkLease(j); err != nil {
 		return fmt.Errorf("ledger: remove job %s: %w", id, err)
 	}
-	lk, lockErr := l.GetLock(ctx, j.ServerID)
+	lk, lockErr := l.getLock(ctx, j.ServerID)
 	if err := l.remove(ctx, jobKey(id), j.Revision); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return fmt.Errorf("ledger: remove job %s: %w", id, ErrLeaseLost)

@@ -10,65 +10,52 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/coldmove/coldmove/internal/config"
 )
 
-// Config names the bucket and sets the ledger's policies. Its envconfig
-// tags let a function embed it in its own configuration.
+// Config names the bucket and sets the ledger's policies. Start from
+// [DefaultConfig]; the binaries fill it from the environment
+// (internal/config names the variables).
 type Config struct {
 	// Bucket is the key-value bucket name.
-	Bucket string `envconfig:"COLDMOVE_LEDGER_BUCKET" default:"coldmove_ledger" desc:"JetStream key-value bucket holding claims, locks and jobs"`
+	Bucket string
 	// Replicas is the bucket's replication factor when the ledger creates
 	// it (1 on a single server, 3 in a production cluster).
-	Replicas int `envconfig:"COLDMOVE_LEDGER_REPLICAS" default:"1" desc:"replicas of the ledger bucket when it is created"`
+	Replicas int
 	// History is how many revisions per key the bucket keeps when the
 	// ledger creates it (1 to 64).
-	History int `envconfig:"COLDMOVE_LEDGER_HISTORY" default:"1" desc:"revisions per key the ledger bucket keeps when it is created"`
+	History int
 	// ClaimStaleAfter is how long a claim may stay in progress without an
 	// update before another owner may take it over. Keep it well above the
 	// longest migrate invocation.
-	ClaimStaleAfter time.Duration `envconfig:"COLDMOVE_CLAIM_STALE_AFTER" default:"15m" desc:"age after which an in-progress request claim may be taken over"`
+	ClaimStaleAfter time.Duration
 }
 
-// DefaultConfig returns the configuration envconfig yields with no
-// variables set.
+// DefaultConfig returns the defaults of every setting.
 func DefaultConfig() Config {
 	return Config{Bucket: "coldmove_ledger", Replicas: 1, History: 1, ClaimStaleAfter: 15 * time.Minute}
 }
 
-// Check returns every problem with the values, naming the variable of
-// each.
-func (c Config) Check() []config.Problem {
-	var ps []config.Problem
-	add := func(v, format string, args ...any) {
-		ps = append(ps, config.Problem{Var: v, Problem: fmt.Sprintf(format, args...)})
-	}
-	if !validBucket(c.Bucket) {
-		add("COLDMOVE_LEDGER_BUCKET", "%q must be letters, digits, '-' or '_'", c.Bucket)
-	}
-	if c.Replicas < 1 || c.Replicas > 5 {
-		add("COLDMOVE_LEDGER_REPLICAS", "must be 1 to 5, not %d", c.Replicas)
-	}
-	if c.History < 1 || c.History > 64 {
-		add("COLDMOVE_LEDGER_HISTORY", "must be 1 to 64, not %d", c.History)
+// Validate reports the settings the ledger cannot work with: a bucket name
+// that cannot stand in a subject, and a claim staleness that is not
+// positive. (JetStream itself refuses replicas and history it cannot
+// honour when the bucket is created.)
+func (c Config) Validate() error {
+	var errs []error
+	if !ValidBucket(c.Bucket) {
+		errs = append(errs, fmt.Errorf("bucket name %q must be letters, digits, '-' or '_'", c.Bucket))
 	}
 	if c.ClaimStaleAfter <= 0 {
-		add("COLDMOVE_CLAIM_STALE_AFTER", "must be positive, not %s", c.ClaimStaleAfter)
+		errs = append(errs, fmt.Errorf("claim staleness must be positive, not %s", c.ClaimStaleAfter))
 	}
-	return ps
-}
-
-// Validate returns the problems of [Config.Check] as one *config.Error,
-// or nil.
-func (c Config) Validate() error {
-	if ps := c.Check(); len(ps) > 0 {
-		return fmt.Errorf("ledger: %w", &config.Error{Problems: ps})
+	if len(errs) > 0 {
+		return fmt.Errorf("ledger: configuration: %w", errors.Join(errs...))
 	}
 	return nil
 }
 
-func validBucket(s string) bool {
+// ValidBucket reports whether s can name a key-value bucket: letters,
+// digits, '-' or '_'.
+func ValidBucket(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -3,7 +3,6 @@ package ledger_test
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/coldmove/coldmove/internal/config"
 	"github.com/coldmove/coldmove/internal/natstest"
 	"github.com/coldmove/coldmove/ledger"
 )
@@ -27,8 +25,7 @@ func TestConfig_Validate(t *testing.T) {
 	if err == nil {
 		t.Fatal("Validate of a bad config succeeded")
 	}
-	for _, want := range []string{"COLDMOVE_LEDGER_BUCKET", "COLDMOVE_LEDGER_REPLICAS: must be 1 to 5, not 0",
-		"COLDMOVE_LEDGER_HISTORY: must be 1 to 64, not 65", "COLDMOVE_CLAIM_STALE_AFTER: must be positive, not -1s"} {
+	for _, want := range []string{`bucket name "a.b"`, "claim staleness must be positive, not -1s"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error %q does not mention %q", err, want)
 		}
@@ -306,28 +303,5 @@ func TestLedger_replicated(t *testing.T) {
 	}
 	if won != 1 {
 		t.Errorf("%d finishes won on R3, want 1", won)
-	}
-}
-
-func TestConfig_defaultsFromEnvironment(t *testing.T) {
-	// Changes the process environment: not parallel.
-	for _, v := range []string{"COLDMOVE_LEDGER_BUCKET", "COLDMOVE_LEDGER_REPLICAS", "COLDMOVE_LEDGER_HISTORY", "COLDMOVE_CLAIM_STALE_AFTER"} {
-		t.Setenv(v, "")
-		os.Unsetenv(v)
-	}
-	var got ledger.Config
-	if err := config.Load(&got); err != nil {
-		t.Fatalf("config.Load: %v", err)
-	}
-	if diff := cmp.Diff(ledger.DefaultConfig(), got); diff != "" {
-		t.Errorf("(-DefaultConfig +envconfig):\n%s", diff)
-	}
-	t.Setenv("COLDMOVE_LEDGER_REPLICAS", "3")
-	t.Setenv("COLDMOVE_CLAIM_STALE_AFTER", "2m")
-	if err := config.Load(&got); err != nil {
-		t.Fatal(err)
-	}
-	if got.Replicas != 3 || got.ClaimStaleAfter != 2*time.Minute {
-		t.Errorf("from the environment: replicas %d, stale %s; want 3, 2m", got.Replicas, got.ClaimStaleAfter)
 	}
 }

@@ -100,9 +100,9 @@ func (l *Ledger) orphaned(ctx context.Context, held *Lock) (bool, error) {
 	return false, err
 }
 
-// GetLock returns the lock on a server, or an error matching
+// getLock returns the lock on a server, or an error matching
 // [ErrNotFound].
-func (l *Ledger) GetLock(ctx context.Context, serverID string) (*Lock, error) {
+func (l *Ledger) getLock(ctx context.Context, serverID string) (*Lock, error) {
 	if err := checkID(ids.Server, serverID); err != nil {
 		return nil, err
 	}

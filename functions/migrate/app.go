@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,34 +23,46 @@ type app struct {
 	log     *slog.Logger
 	bus     *bus.Bus
 	handler *Handler
+	lambda  *lambdaAdapter
 }
+
+var _ platform.Service[json.RawMessage, any] = (*app)(nil)
 
 // start connects to NATS, makes sure the stream and the ledger exist and
 // builds the ECS clients and the handler.
 func start(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
-	pool, err := ecspool.New(cfg.ECSConfig)
+	cfg.ECS.Conns = cfg.Bus.Concurrency
+	pool, err := ecspool.New(cfg.ECS)
 	if err != nil {
 		return nil, err
 	}
-	b, l, err := platform.Open(ctx, cfg.BusConfig, cfg.LedgerConfig, log)
+	b, l, err := platform.Open(ctx, cfg.Bus, cfg.Ledger, log)
 	if err != nil {
 		return nil, err
 	}
 	clients := func(region string) (ECS, error) { return pool.For(region) }
-	h := NewHandler(HandlerConfig{ProjectID: cfg.ProjectID, Region: cfg.Region, MigrationTimeout: cfg.MigrationTimeout},
+	h := NewHandler(HandlerConfig{ProjectID: cfg.ECS.ProjectID, Region: cfg.ECS.Region, MigrationTimeout: cfg.MigrationTimeout},
 		clients, l, b, log)
-	log.InfoContext(ctx, "migrate ready", "ecs", cfg.ECSConfig.String())
-	return &app{cfg: cfg, log: log, bus: b, handler: h}, nil
+	log.InfoContext(ctx, "connected", "region", cfg.ECS.Region, "project_id", cfg.ECS.ProjectID, "endpoint", cfg.ECS.Endpoint)
+	return &app{cfg: cfg, log: log, bus: b, handler: h, lambda: &lambdaAdapter{h: h, log: log}}, nil
 }
 
-// serve runs the long-lived runtimes until ctx ends: the JetStream
-// consumer, and the HTTP receiver when addr is set.
-func (a *app) serve(ctx context.Context, addr string) error {
+// Bus returns the NATS connection, drained when the process stops.
+func (a *app) Bus() *bus.Bus { return a.bus }
+
+// Invoke handles one Lambda invocation (see [lambdaAdapter.Invoke]).
+func (a *app) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	return a.lambda.Invoke(ctx, raw)
+}
+
+// Serve runs the long-lived runtimes until ctx ends: the JetStream
+// consumer, and the HTTP receiver when COLDMOVE_HTTP_ADDR is set.
+func (a *app) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if addr != "" {
+	if addr := a.cfg.HTTPAddr; addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("listen on COLDMOVE_HTTP_ADDR %s: %w", addr, err)
@@ -80,7 +93,7 @@ func (a *app) serve(ctx context.Context, addr string) error {
 			cancel()
 		}
 	}()
-	a.log.InfoContext(ctx, "consuming requests", "consumer", a.cfg.Consumer)
+	a.log.InfoContext(ctx, "consuming requests", "consumer", a.cfg.Bus.Consumer)
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
@@ -93,6 +106,3 @@ func collect(ch <-chan error) []error {
 	}
 	return out
 }
-
-// close drains the NATS connection: pending publishes are flushed.
-func (a *app) close() { platform.Drain(a.bus, 5*time.Second, a.log) }

@@ -6,34 +6,43 @@ import (
 	"time"
 
 	"github.com/coldmove/coldmove/internal/config"
-	"github.com/coldmove/coldmove/internal/platform"
 )
 
 // Config is the migrate function's configuration, read from the
-// environment (see design.md, "Configuration"): the part both functions
-// share, and migrate's own variables.
+// environment (see design.md, "Configuration"): the shared groups it uses,
+// and migrate's own variables.
 type Config struct {
-	platform.Config
+	config.Shared
 
-	MigrationTimeout time.Duration `envconfig:"COLDMOVE_MIGRATION_TIMEOUT" default:"1h" desc:"deadline of a request that names none, counted from when it is handled"`
-	HTTPAddr         string        `envconfig:"COLDMOVE_HTTP_ADDR" desc:"long-running only: also serve HTTP CloudEvents on this address (off when empty)"`
+	// MigrationTimeout is the deadline of a request that names none,
+	// counted from when it is handled.
+	MigrationTimeout time.Duration
+	// HTTPAddr, in the long-running mode, is where HTTP CloudEvents are
+	// also served ("" for none).
+	HTTPAddr string
 }
 
-// Check reports every problem with the values at once.
-func (c *Config) Check() []config.Problem {
-	return append(c.Config.Check(), c.check()...)
+// defaultConfig returns the defaults of every setting.
+func defaultConfig() Config {
+	return Config{Shared: config.DefaultShared(), MigrationTimeout: time.Hour}
 }
 
-// check is Check's own part, beside the embedded configurations'.
-func (c *Config) check() []config.Problem {
-	var ps []config.Problem
-	if c.MigrationTimeout <= 0 {
-		ps = append(ps, config.Problem{Var: "COLDMOVE_MIGRATION_TIMEOUT", Problem: fmt.Sprintf("must be positive, not %s", c.MigrationTimeout)})
-	}
-	if c.HTTPAddr != "" {
-		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-			ps = append(ps, config.Problem{Var: "COLDMOVE_HTTP_ADDR", Problem: fmt.Sprintf("must be host:port, e.g. 127.0.0.1:8080 (%v)", err)})
-		}
-	}
-	return ps
+// spec lists the variables migrate reads, in the order -h shows them.
+func (c *Config) spec() config.Spec {
+	own := config.Spec{Vars: []config.Var{
+		{Name: "COLDMOVE_MIGRATION_TIMEOUT", Desc: "deadline of a request that names none, counted from when it is handled",
+			Value: &c.MigrationTimeout, Check: config.Positive(&c.MigrationTimeout)},
+		{Name: "COLDMOVE_HTTP_ADDR", Desc: "long-running only: also serve HTTP CloudEvents on this address (off when empty)",
+			Value: &c.HTTPAddr, Check: func() string {
+				if c.HTTPAddr == "" {
+					return ""
+				}
+				if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+					return fmt.Sprintf("must be host:port, e.g. 127.0.0.1:8080 (%v)", err)
+				}
+				return ""
+			}},
+	}}
+	return c.ECSVars().Add(c.NATSVars()).Add(c.StreamVars()).Add(c.LedgerVars()).Add(c.ClaimVars()).
+		Add(c.ConsumerVars()).Add(own).Add(c.LogVars())
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/coldmove/coldmove/bus"
+	"github.com/coldmove/coldmove/internal/logging"
 )
 
 // consume handles requests from the durable JetStream consumer until ctx
@@ -28,8 +29,8 @@ func verdict(ctx context.Context, o Outcome, d *bus.Delivery, log *slog.Logger) 
 		if d.LastAttempt {
 			// No delivery follows. Another owner may still finish the
 			// request (in_progress); otherwise an operator must look.
-			log.ErrorContext(ctx, "request given up after its last delivery", "request_id", o.RequestID,
-				"server_id", o.ServerID, "reason", o.Reason, "deliveries", d.NumDelivered, "error", o.Message)
+			log.ErrorContext(ctx, "request given up after its last delivery", logging.KeyEventID, o.RequestID,
+				logging.KeyServerID, o.ServerID, "reason", o.Reason, "deliveries", d.NumDelivered, "error", o.Message)
 		}
 		return bus.Retry(o.RetryAfter)
 	case o.invalidInput():

@@ -63,14 +63,15 @@ func NewHandler(cfg HandlerConfig, ecs Clients, l Ledger, pub Publisher, log *sl
 // HandleMessage handles a request as it arrived: a CloudEvent in binary
 // mode (ce-* headers) or structured JSON (header may be nil).
 func (h *Handler) HandleMessage(ctx context.Context, header map[string][]string, body []byte) Outcome {
-	e, err := events.ParseMessage(header, body)
+	p, err := events.DecodeMessage(header, body, h.now())
 	if err != nil {
 		return h.rejectUnreadable(ctx, err)
 	}
-	return h.HandleEvent(ctx, e)
+	return h.handle(ctx, p)
 }
 
-// HandleEvent handles a request CloudEvent.
+// HandleEvent handles a request CloudEvent already read from its message
+// (the JetStream consumer reads it).
 func (h *Handler) HandleEvent(ctx context.Context, e event.Event) Outcome {
 	p, err := events.DecodeRequestAt(e, h.now())
 	if err != nil {

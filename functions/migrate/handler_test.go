@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -48,12 +47,12 @@ func TestHandle_accepted(t *testing.T) {
 		!j.NextPoll.After(e.clock.Now()) {
 		t.Errorf("job record = %+v", j)
 	}
-	c, err := e.ledger.GetClaim(t.Context(), p.Source, p.ID)
-	if err != nil || c.State != ledger.StateSubmitted || c.JobID != o.JobID || len(c.Accepted) == 0 {
-		t.Errorf("claim = %+v, %v", c, err)
+	snap := e.Snapshot()
+	if c := snap.Claim(p.Source, p.ID); c == nil || c.State != ledger.StateSubmitted || c.JobID != o.JobID || len(c.Accepted) == 0 {
+		t.Errorf("claim = %+v", c)
 	}
-	if lk, err := e.ledger.GetLock(t.Context(), srv); err != nil || lk.RequestKey != p.Key() {
-		t.Errorf("lock = %+v, %v", lk, err)
+	if lk := snap.Lock(srv); lk == nil || lk.RequestKey != p.Key() {
+		t.Errorf("lock = %+v", lk)
 	}
 }
 
@@ -96,8 +95,8 @@ func TestHandle_rejectedBeforeAnyCall(t *testing.T) {
 				t.Errorf("rejection lacks the API's answer: %+v", r)
 			}
 			// The server is free again for another request.
-			if _, err := e.ledger.GetLock(t.Context(), srv); !errors.Is(err, ledger.ErrNotFound) {
-				t.Errorf("lock left behind: %v", err)
+			if lk := e.Snapshot().Lock(srv); lk != nil {
+				t.Errorf("lock left behind: %+v", lk)
 			}
 		})
 	}
@@ -274,8 +273,8 @@ func TestHandle_throttledThenRetried(t *testing.T) {
 	if o.Status != StatusRetry || o.Reason != "api_unavailable" {
 		t.Fatalf("outcome = %+v", o)
 	}
-	if _, err := e.ledger.GetLock(t.Context(), srv); !errors.Is(err, ledger.ErrNotFound) {
-		t.Errorf("lock held after a throttled call: %v", err)
+	if lk := e.Snapshot().Lock(srv); lk != nil {
+		t.Errorf("lock held after a throttled call: %+v", lk)
 	}
 	if o := e.h.HandleMessage(t.Context(), nil, req); o.Status != StatusAccepted {
 		t.Fatalf("redelivery: %+v", o)
@@ -312,8 +311,8 @@ func TestHandle_apiRefusals(t *testing.T) {
 	if r.APIErrorCode != "Ecs.0319" || r.APIErrorMessage == "" {
 		t.Errorf("rejected = %+v", r)
 	}
-	if _, err := e.ledger.GetLock(t.Context(), srv); !errors.Is(err, ledger.ErrNotFound) {
-		t.Errorf("lock held after a refusal: %v", err)
+	if lk := e.Snapshot().Lock(srv); lk != nil {
+		t.Errorf("lock held after a refusal: %+v", lk)
 	}
 }
 

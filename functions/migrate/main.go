@@ -1,8 +1,9 @@
 // Command migrate is coldmove's migrate function. It consumes CloudEvents
 // that request a placement change (dev.coldmove.placement.requested),
 // checks them and the server, submits the ECS cold migration once, records
-// the job in the ledger and publishes accepted or rejected (or completed,
-// when the server already is in place) on NATS JetStream.
+// the job in the ledger for the poll function and publishes accepted, or
+// rejected (or completed, when the server already is in place), on NATS
+// JetStream; the poll function publishes the outcome of the job.
 //
 // Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it takes a structured
 // CloudEvent, an EventBridge envelope or an SQS batch. Otherwise it runs
@@ -13,15 +14,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/coldmove/coldmove/internal/config"
-	"github.com/coldmove/coldmove/internal/logging"
+	"github.com/coldmove/coldmove/internal/platform"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -29,37 +27,20 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 // about is what -h says before listing the variables.
 const about = `migrate is coldmove's migrate function. It checks placement requests
 (dev.coldmove.placement.requested CloudEvents), submits the ECS cold
-migration once, records the job and publishes accepted or rejected to NATS
-JetStream. Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it takes a CloudEvent,
-an EventBridge envelope or an SQS batch; otherwise it consumes the request
-subject (and serves HTTP CloudEvents on COLDMOVE_HTTP_ADDR) until SIGTERM.`
+migration once, records the job for the poll function and publishes
+accepted, or rejected (completed when the server already is in place), to
+NATS JetStream; poll publishes the job's outcome. Under AWS Lambda
+(AWS_LAMBDA_RUNTIME_API set) it takes a CloudEvent, an EventBridge envelope
+or an SQS batch; otherwise it consumes the request subject (and serves HTTP
+CloudEvents on COLDMOVE_HTTP_ADDR) until SIGTERM.`
 
-// run is main with its exit code, for tests.
+// run is main with its exit code, for tests: 0 after -h or a clean stop,
+// 2 for a bad command line or configuration, 1 when it cannot start or
+// stops on an error.
 func run(args []string, stdout, stderr io.Writer) int {
-	var cfg Config
-	if code, done := config.FromArgs("migrate", about, args, stdout, stderr, &cfg); done {
-		return code
-	}
-	log := logging.New(stdout, cfg.Level())
-
-	ctx := context.Background()
-	app, err := start(ctx, cfg, log)
-	if err != nil {
-		log.ErrorContext(ctx, "cannot start", "error", err)
-		return 1
-	}
-	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		a := &lambdaAdapter{h: app.handler, log: log}
-		lambda.StartHandlerFunc(a.Invoke, lambda.WithEnableSIGTERM(func() { app.close() }))
-		return 0
-	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err = app.serve(ctx, cfg.HTTPAddr)
-	app.close()
-	if err != nil {
-		log.ErrorContext(ctx, "stopped", "error", err)
-		return 1
-	}
-	return 0
+	cfg := defaultConfig()
+	return platform.Main("migrate", about, args, stdout, stderr, cfg.spec(), &cfg.LogLevel,
+		func(ctx context.Context, log *slog.Logger) (platform.Service[json.RawMessage, any], error) {
+			return start(ctx, cfg, log)
+		})
 }

@@ -71,21 +71,29 @@ func TestMain_help(t *testing.T) {
 	for _, v := range []string{"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_PROJECT_ID",
 		"COLDMOVE_REGION", "COLDMOVE_ECS_ENDPOINT", "NATS_URL", "NATS_CREDS", "NATS_USER", "NATS_PASSWORD", "NATS_CA", "NATS_CERT",
 		"NATS_KEY", "COLDMOVE_SUBJECT_PREFIX", "COLDMOVE_STREAM", "COLDMOVE_LEDGER_BUCKET", "COLDMOVE_MIGRATION_TIMEOUT",
-		"COLDMOVE_HTTP_ADDR", "COLDMOVE_LOG_LEVEL"} {
+		"COLDMOVE_HTTP_ADDR", "COLDMOVE_LOG_LEVEL", "COLDMOVE_CONSUMER_BACKOFF", "COLDMOVE_CLAIM_STALE_AFTER", "COLDMOVE_API_RATE"} {
 		if !strings.Contains(out, v) {
 			t.Errorf("-h does not list %s", v)
+		}
+	}
+	for _, v := range []string{"COLDMOVE_POLL_INTERVAL", "COLDMOVE_POLL_CONCURRENCY"} {
+		if strings.Contains(out, v) {
+			t.Errorf("-h lists %s, which migrate does not read", v)
 		}
 	}
 }
 
 func TestMain_everyConfigProblemAtOnce(t *testing.T) {
 	t.Parallel()
-	_, stderr, code := runBinary(t, []string{"HUAWEICLOUD_SDK_SK=very-secret-sk", "COLDMOVE_MIGRATION_TIMEOUT=forever",
-		"COLDMOVE_LOG_LEVEL=loud", "COLDMOVE_REGION=cn-north-4"})
+	// A malformed timeout, a bad project id, a bad log level and a
+	// certificate without its key: each is named, with the missing AK.
+	_, stderr, code := runBinary(t, []string{"HUAWEICLOUD_SDK_SK=very-secret-sk", "COLDMOVE_MIGRATION_TIMEOUT=abc",
+		"HUAWEICLOUD_SDK_PROJECT_ID=not-a-project", "COLDMOVE_LOG_LEVEL=loud", "COLDMOVE_REGION=cn-north-4", "NATS_CERT=/c.pem"})
 	if code != 2 {
 		t.Errorf("exit code %d, want 2", code)
 	}
-	for _, v := range []string{"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_PROJECT_ID", "COLDMOVE_MIGRATION_TIMEOUT"} {
+	for _, v := range []string{"HUAWEICLOUD_SDK_AK: is required", "HUAWEICLOUD_SDK_PROJECT_ID: must be 32 hexadecimal",
+		`COLDMOVE_MIGRATION_TIMEOUT: cannot read "abc"`, `COLDMOVE_LOG_LEVEL: cannot read "loud"`, "NATS_CERT: and NATS_KEY must be set together"} {
 		if !strings.Contains(stderr, v) {
 			t.Errorf("error does not name %s:\n%s", v, stderr)
 		}

@@ -8,21 +8,12 @@ import (
 	"github.com/coldmove/coldmove/events"
 )
 
-// inPlace reports whether the server already is where the request wants
-// it: on the target dedicated host, or on none for the public pool.
-func inPlace(s *ecsclient.Server, t *events.Target) bool {
-	if t.PublicPool {
-		return !s.OnDedicatedHost()
-	}
-	return s.DedicatedHostID == t.DedicatedHostID
-}
-
 // preflight checks what cold migration requires of a server: unlocked,
 // pay-per-use, stopped and idle. It returns the rejection when a
 // requirement fails. A server whose answer carries no charging mode is not
 // refused for it: the API, which enforces the rule itself, decides.
 func preflight(s *ecsclient.Server) (events.Rejection, bool) {
-	state := describe(s)
+	state := s.State()
 	switch {
 	case s.Locked:
 		return events.Rejection{Reason: events.RejectServerLocked, ServerStatus: state,
@@ -35,14 +26,6 @@ func preflight(s *ecsclient.Server) (events.Rejection, bool) {
 			Message: fmt.Sprintf("server %s is %s; stop it (status SHUTOFF, no task running) before migrating", s.ID, state)}, false
 	}
 	return events.Rejection{}, true
-}
-
-// describe renders a server's state, e.g. "ACTIVE (powering-off)".
-func describe(s *ecsclient.Server) string {
-	if s.TaskState == "" {
-		return s.Status
-	}
-	return s.Status + " (" + s.TaskState + ")"
 }
 
 func billing(mode string) string {

@@ -34,24 +34,3 @@ func TestPreflight(t *testing.T) {
 		}
 	}
 }
-
-func TestInPlace(t *testing.T) {
-	t.Parallel()
-	onHost := &ecsclient.Server{DedicatedHostID: "h1"}
-	inPool := &ecsclient.Server{}
-	for _, tc := range []struct {
-		s    *ecsclient.Server
-		t    *events.Target
-		want bool
-	}{
-		{onHost, events.HostTarget("h1"), true},
-		{onHost, events.HostTarget("h2"), false},
-		{onHost, events.PublicPoolTarget(), false},
-		{inPool, events.PublicPoolTarget(), true},
-		{inPool, events.HostTarget("h1"), false},
-	} {
-		if got := inPlace(tc.s, tc.t); got != tc.want {
-			t.Errorf("inPlace(%q, %s) = %v", tc.s.DedicatedHostID, tc.t, got)
-		}
-	}
-}

@@ -47,7 +47,7 @@ func (h *Handler) submit(ctx context.Context, r *request) Outcome {
 		}
 		return h.abandon(ctx, r, "api_unavailable", fmt.Errorf("show server: %w", err), 0)
 	}
-	if inPlace(srv, r.p.Target) {
+	if srv.On(r.p.Target.DedicatedHostID) {
 		return h.complete(ctx, r)
 	}
 	if rej, ok := preflight(srv); !ok {

@@ -149,7 +149,7 @@ func BenchmarkPollTick10k(b *testing.B) {
 	e := newEnv(b, ecstest.WithRequestLogSize(-1), forever)
 	benchJobs(b, e, n)
 	e.sim.SetLatency(ecstest.OpAny, 20*time.Millisecond)
-	e.cfg.APIRate = 500
+	e.cfg.ECS.Rate = 500
 	e.cfg.Concurrency = 16
 	p, _ := e.poller("bench")
 	p.log = discardLogger

@@ -43,6 +43,12 @@ func TestBinary_help(t *testing.T) {
 			t.Errorf("poll -h does not list %s", v)
 		}
 	}
+	// Only migrate reads the consumer's and the claims' variables.
+	for _, v := range []string{"COLDMOVE_CONSUMER", "COLDMOVE_CLAIM_STALE_AFTER", "COLDMOVE_MIGRATION_TIMEOUT", "COLDMOVE_HTTP_ADDR"} {
+		if strings.Contains(out, v) {
+			t.Errorf("poll -h lists %s, which poll does not read", v)
+		}
+	}
 	for _, d := range []string{"Usage: poll", "30s", "coldmove_ledger"} {
 		if !strings.Contains(out, d) {
 			t.Errorf("poll -h does not show %q", d)
@@ -79,7 +85,7 @@ func TestBinary_namesEveryConfigurationProblemAtOnce(t *testing.T) {
 				"COLDMOVE_LOG_LEVEL=loud", "COLDMOVE_LEDGER_BUCKET=a.b", "NATS_PASSWORD=pw-very-secret"},
 			want: []string{"HUAWEICLOUD_SDK_PROJECT_ID: must be 32 hexadecimal characters", "COLDMOVE_REGION: must be a region name",
 				"COLDMOVE_POLL_INTERVAL: must be at least 1s", "COLDMOVE_POLL_CONCURRENCY: must be 1 to 256, not 0",
-				"COLDMOVE_API_RATE: must not be negative", `COLDMOVE_LOG_LEVEL: must be debug, info, warn or error, not "loud"`,
+				"COLDMOVE_API_RATE: must not be negative", `COLDMOVE_LOG_LEVEL: cannot read "loud" as a log level`,
 				"COLDMOVE_LEDGER_BUCKET:", "NATS_PASSWORD: is set but NATS_USER is not"},
 		},
 	}

@@ -97,7 +97,7 @@ func TestTick_publishFailureKeepsTheRecord(t *testing.T) {
 	r := e.submit(submission{})
 	e.sim.Advance(migration)
 	// A bus expecting another stream: JetStream refuses every publish.
-	cfg := e.cfg.BusConfig
+	cfg := e.cfg.Bus
 	cfg.Stream = "ELSEWHERE"
 	broken, err := bus.New(e.nats.Conn(), cfg)
 	if err != nil {
@@ -115,12 +115,12 @@ func TestTick_publishFailureKeepsTheRecord(t *testing.T) {
 	if len(j.Outcome) == 0 {
 		t.Fatal("the decided outcome is not kept in the record")
 	}
-	c, err := e.migrate.GetClaim(t.Context(), r.Source, r.ID)
-	if err != nil || c.State != ledger.StateSubmitted {
-		t.Fatalf("claim = %+v, %v; want it still submitted", c, err)
+	snap := e.Snapshot()
+	if c := snap.Claim(r.Source, r.ID); c == nil || c.State != ledger.StateSubmitted {
+		t.Fatalf("claim = %+v; want it still submitted", c)
 	}
-	if _, err := e.migrate.GetLock(t.Context(), r.ServerID); err != nil {
-		t.Fatalf("lock released before the outcome was acknowledged: %v", err)
+	if snap.Lock(r.ServerID) == nil {
+		t.Fatal("lock released before the outcome was acknowledged")
 	}
 
 	// NATS is fine again: the recorded outcome is delivered, unchanged.

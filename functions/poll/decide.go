@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/coldmove/coldmove/ecsclient"
 	"github.com/coldmove/coldmove/events"
@@ -88,18 +87,18 @@ func (p *Poller) verify(ctx context.Context, j *ledger.Job) verdict {
 		return trouble(err, status)
 	}
 	switch {
-	case busy(srv):
+	case srv.Busy():
 		if !p.now().Before(j.Deadline) {
-			return verdict{kind: timedOut, status: status + "; server " + serverState(srv)}
+			return verdict{kind: timedOut, status: status + "; server " + srv.State()}
 		}
-		return verdict{kind: keepPolling, status: status + "; server " + serverState(srv)}
-	case onTarget(srv, j.Target):
+		return verdict{kind: keepPolling, status: status + "; server " + srv.State()}
+	case srv.On(j.Target.DedicatedHostID):
 		return verdict{kind: completed, status: status}
 	}
 	return verdict{kind: failed, status: status, failure: events.Failure{
 		Reason: events.FailPlacementMismatch,
 		Message: fmt.Sprintf("job %s reported SUCCESS but server %s is %s, not on %s",
-			j.JobID, j.ServerID, placement(srv), j.Target.String()),
+			j.JobID, j.ServerID, srv.Placement(), j.Target.String()),
 		ObservedHostID: srv.DedicatedHostID,
 	}}
 }
@@ -116,13 +115,13 @@ func (p *Poller) decideVanished(ctx context.Context, j *ledger.Job) verdict {
 		return verdict{kind: failed, status: status, failure: serverGone(j)}
 	case err != nil:
 		return trouble(err, j.LastStatus)
-	case !busy(srv) && onTarget(srv, j.Target):
+	case !srv.Busy() && srv.On(j.Target.DedicatedHostID):
 		return verdict{kind: completed, status: status}
 	}
 	return verdict{kind: failed, status: status, failure: events.Failure{
 		Reason: events.FailJobNotFound,
 		Message: fmt.Sprintf("ECS no longer knows job %s (finished jobs are purged after about a day; last seen %s) and server %s is %s, %s, not settled on %s",
-			j.JobID, orNever(j.LastStatus), j.ServerID, serverState(srv), placement(srv), j.Target.String()),
+			j.JobID, orNever(j.LastStatus), j.ServerID, srv.State(), srv.Placement(), j.Target.String()),
 		ObservedHostID: srv.DedicatedHostID,
 	}}
 }
@@ -138,47 +137,14 @@ func (p *Poller) decideWatch(ctx context.Context, j *ledger.Job) verdict {
 	case err != nil:
 		return trouble(err, j.LastStatus)
 	}
-	status := "server " + serverState(srv) + " " + placement(srv)
+	status := "server " + srv.State() + " " + srv.Placement()
 	switch {
-	case !busy(srv) && onTarget(srv, j.Target):
+	case !srv.Busy() && srv.On(j.Target.DedicatedHostID):
 		return verdict{kind: completed, status: status}
 	case !p.now().Before(j.Deadline):
 		return verdict{kind: timedOut, status: status}
 	}
 	return verdict{kind: keepPolling, status: status}
-}
-
-// busy reports whether the server is in the middle of something: a task
-// in progress (task_state not null, e.g. resize_migrating) or a resize
-// status. An idle server is usually SHUTOFF after a cold migration; one
-// started since counts as idle too.
-func busy(srv *ecsclient.Server) bool {
-	return srv.TaskState != "" || srv.Status == "RESIZE" || srv.Status == "VERIFY_RESIZE"
-}
-
-// onTarget reports whether the server is placed where t says: on its
-// dedicated host, or on none for the public pool.
-func onTarget(srv *ecsclient.Server, t ledger.Target) bool {
-	if t.PublicPool {
-		return srv.DedicatedHostID == ""
-	}
-	return t.DedicatedHostID != "" && strings.EqualFold(srv.DedicatedHostID, t.DedicatedHostID)
-}
-
-// serverState describes status and task: "SHUTOFF", "RESIZE (resize_migrating)".
-func serverState(srv *ecsclient.Server) string {
-	if srv.TaskState == "" {
-		return srv.Status
-	}
-	return srv.Status + " (" + srv.TaskState + ")"
-}
-
-// placement describes where the server is.
-func placement(srv *ecsclient.Server) string {
-	if srv.DedicatedHostID == "" {
-		return "in the public pool"
-	}
-	return "on dedicated host " + srv.DedicatedHostID
 }
 
 func orNever(s string) string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/coldmove/coldmove/ecsclient"
 	"github.com/coldmove/coldmove/internal/ecspool"
@@ -31,15 +30,14 @@ func (e poolECS) ShowServer(ctx context.Context, region, projectID, serverID str
 	return c.ShowServer(ctx, projectID, serverID)
 }
 
-// newECS returns the ECS clients of cfg, every request of every region
-// spending one token of a shared budget of cfg.APIRate per second, over
-// a connection pool sized for cfg.Concurrency workers. opts (a retry
-// policy, in tests) apply to every client.
-func newECS(cfg *Config, opts ...ecsclient.Option) (poolECS, error) {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = max(cfg.Concurrency, 2)
-	lim := &ecspool.Limited{Limiter: ecspool.NewLimiter(cfg.APIRate), Base: base}
-	pool, err := ecspool.New(cfg.ECSConfig, append([]ecsclient.Option{ecspool.WithTransport(lim)}, opts...)...)
+// newECS returns the ECS clients of cfg as every binary builds them
+// (ecspool: one request budget for the process), with a connection pool
+// sized for the tick's workers. opts (a retry policy, in tests) apply to
+// every client.
+func newECS(cfg Config, opts ...ecsclient.Option) (poolECS, error) {
+	ec := cfg.ECS
+	ec.Conns = cfg.Concurrency
+	pool, err := ecspool.New(ec, opts...)
 	if err != nil {
 		return poolECS{}, err
 	}

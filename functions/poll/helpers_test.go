@@ -8,29 +8,29 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/coldmove/coldmove/bus"
-	"github.com/coldmove/coldmove/ecsclient"
 	"github.com/coldmove/coldmove/ecsclient/ecstest"
 	"github.com/coldmove/coldmove/events"
 	"github.com/coldmove/coldmove/internal/logging"
 	"github.com/coldmove/coldmove/internal/natstest"
-	"github.com/coldmove/coldmove/internal/platform"
+	"github.com/coldmove/coldmove/internal/stacktest"
 	"github.com/coldmove/coldmove/ledger"
 )
 
 // testRegion is the region of every test job.
-const testRegion = "cn-north-4"
+const testRegion = stacktest.Region
 
-// env is one test's world: the ECS simulator, an embedded JetStream with
-// the stream and the ledger bucket, and one clock shared by the
-// simulator's jobs, the ledgers and the pollers.
+// env is one test's world: the shared test stack (package stacktest: the
+// ECS simulator, an embedded JetStream with the stream and the ledger
+// bucket, and one clock shared by the simulator's jobs, the ledgers and
+// the pollers) and the ledger as migrate uses it.
 type env struct {
+	*stacktest.Stack
 	t     testing.TB
 	clock *ecstest.ManualClock
 	sim   *ecstest.Server
@@ -46,49 +46,16 @@ type env struct {
 // newEnv starts the world; opts configure the simulator.
 func newEnv(tb testing.TB, opts ...ecstest.Option) *env {
 	tb.Helper()
-	clk := ecstest.NewManualClock(time.Now().UTC().Truncate(time.Millisecond))
-	sim := ecstest.NewServer(tb, append([]ecstest.Option{ecstest.WithClock(clk)}, opts...)...)
-	ns := natstest.Run(tb)
-	e := &env{t: tb, clock: clk, sim: sim, nats: ns}
-	cred := sim.Credentials()
-	e.cfg = Config{
-		Config: platform.Config{
-			ECSConfig: platform.ECSConfig{AccessKey: cred.AccessKey, SecretKey: cred.SecretKey, SecurityToken: cred.SecurityToken,
-				ProjectID: sim.ProjectID(), Region: testRegion, Endpoint: sim.URL},
-			BusConfig:    bus.DefaultConfig(),
-			LedgerConfig: ledger.DefaultConfig(),
-			LogLevel:     "info",
-		},
-		Interval:    30 * time.Second,
-		Concurrency: 8,
-		APIRate:     0,
-	}
-	e.cfg.URL = ns.ClientURL()
-	b, err := bus.New(ns.Conn(), e.cfg.BusConfig)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := b.EnsureStream(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	e.bus = b
+	s := stacktest.New(tb, opts...)
+	e := &env{Stack: s, t: tb, clock: s.Clock, sim: s.Sim, nats: s.NATS, bus: s.Bus}
+	e.cfg = defaultConfig()
+	e.cfg.ECS, e.cfg.Bus, e.cfg.Ledger = s.ECSConfig(), s.BusConfig, s.LedgerConfig
 	e.migrate = e.ledger("migrate")
 	return e
 }
 
 // ledger opens the ledger as owner, on the shared clock.
-func (e *env) ledger(owner string) *ledger.Ledger {
-	e.t.Helper()
-	l, err := ledger.Open(context.Background(), e.nats.JetStream(), e.cfg.LedgerConfig,
-		ledger.WithOwner(owner), ledger.WithClock(e.clock.Now))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return l
-}
-
-// fastRetries makes the ECS clients retry within milliseconds.
-var fastRetries = ecsclient.WithRetryPolicy(ecsclient.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
+func (e *env) ledger(owner string) *ledger.Ledger { return e.Ledger(owner) }
 
 // poller returns a poller with its own ledger owner, ECS clients built as
 // main builds them (budget, transport) and the shared clock.
@@ -99,7 +66,7 @@ func (e *env) poller(owner string, edit ...func(*Policy)) (*Poller, *ledger.Ledg
 
 func (e *env) pollerWith(owner string, pub Publisher, edit ...func(*Policy)) (*Poller, *ledger.Ledger) {
 	e.t.Helper()
-	ecs, err := newECS(&e.cfg, fastRetries)
+	ecs, err := newECS(e.cfg, stacktest.FastRetries)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -134,51 +101,13 @@ func mustTick(tb testing.TB, ctx context.Context, p *Poller) Summary {
 }
 
 // published is an event found on the stream.
-type published struct {
-	Subject string
-	Seq     uint64
-	Event   event.Event
-}
+type published = stacktest.Published
 
 // outcomes returns every outcome event on the stream, in order.
-func (e *env) outcomes() []published {
-	e.t.Helper()
-	ctx := context.Background()
-	st, err := e.nats.JetStream().Stream(ctx, e.cfg.Stream)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []published
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		ev, err := events.ParseMessage(m.Header, m.Data)
-		if err != nil {
-			e.t.Fatalf("message %d on %s does not parse: %v", seq, m.Subject, err)
-		}
-		out = append(out, published{Subject: m.Subject, Seq: seq, Event: ev})
-	}
-	return out
-}
+func (e *env) outcomes() []published { return e.Outcomes() }
 
 // only returns the single outcome on the stream, failing otherwise.
-func (e *env) only() published {
-	e.t.Helper()
-	out := e.outcomes()
-	if len(out) != 1 {
-		e.t.Fatalf("stream holds %d events, want 1: %v", len(out), out)
-	}
-	return out[0]
-}
+func (e *env) only() published { return e.Only() }
 
 // jobs returns the job records left in the ledger.
 func (e *env) jobs() []ledger.JobRef {
@@ -209,9 +138,10 @@ func (e *env) job(r request) *ledger.Job {
 func (e *env) checkFinished(r request, p published) {
 	e.t.Helper()
 	ctx := context.Background()
-	c, err := e.migrate.GetClaim(ctx, r.Source, r.ID)
-	if err != nil {
-		e.t.Fatal(err)
+	snap := e.Snapshot()
+	c := snap.Claim(r.Source, r.ID)
+	if c == nil {
+		e.t.Fatalf("no claim of request %s", r.ID)
 	}
 	if c.State != ledger.StateFinished {
 		e.t.Errorf("claim state = %s, want finished", c.State)
@@ -231,19 +161,15 @@ func (e *env) checkFinished(r request, p published) {
 	if _, err := e.migrate.GetJob(ctx, id); !errors.Is(err, ledger.ErrNotFound) {
 		e.t.Errorf("job record %s: err = %v, want it removed", id, err)
 	}
-	if lk, err := e.migrate.GetLock(ctx, r.ServerID); !errors.Is(err, ledger.ErrNotFound) {
-		e.t.Errorf("lock on %s = %+v, %v; want it released", r.ServerID, lk, err)
+	if lk := snap.Lock(r.ServerID); lk != nil {
+		e.t.Errorf("lock on %s = %+v; want it released", r.ServerID, lk)
 	}
 }
 
 // data decodes an event's payload.
 func data[T any](tb testing.TB, e event.Event) T {
 	tb.Helper()
-	var v T
-	if err := e.DataAs(&v); err != nil {
-		tb.Fatalf("%s data: %v", e.Type(), err)
-	}
-	return v
+	return stacktest.Data[T](tb, e)
 }
 
 // parallel runs f(i) for i in [0, n) on workers goroutines.

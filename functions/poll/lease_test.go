@@ -57,7 +57,7 @@ func TestTick_listingFails(t *testing.T) {
 	e := newEnv(t)
 	e.submit(submission{})
 	nc := e.nats.Connect()
-	led, err := ledger.Open(t.Context(), mustJS(t, nc), e.cfg.LedgerConfig, ledger.WithClock(e.clock.Now))
+	led, err := ledger.Open(t.Context(), mustJS(t, nc), e.cfg.Ledger, ledger.WithClock(e.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

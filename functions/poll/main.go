@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/coldmove/coldmove/internal/config"
-	"github.com/coldmove/coldmove/internal/logging"
+	"github.com/coldmove/coldmove/internal/platform"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -19,25 +18,11 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 // -h or a clean stop, 2 for a bad command line or configuration, 1 when
 // the clients cannot be built.
 func run(args []string, stdout, stderr io.Writer) int {
-	var cfg Config
-	if code, done := config.FromArgs("poll", about, args, stdout, stderr, &cfg); done {
-		return code
-	}
-	log := logging.New(stdout, cfg.Level())
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	a, err := start(ctx, &cfg, log)
-	if err != nil {
-		log.Error("start", "error", err)
-		return 1
-	}
-	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		stop() // the Lambda runtime handles SIGTERM
-		a.serveLambda()
-		return 0
-	}
-	a.serve(ctx)
-	return 0
+	cfg := defaultConfig()
+	return platform.Main("poll", about, args, stdout, stderr, cfg.spec(), &cfg.LogLevel,
+		func(ctx context.Context, log *slog.Logger) (platform.Service[json.RawMessage, Summary], error) {
+			return start(ctx, cfg, log)
+		})
 }
 
 // about is what -h says before listing the variables.

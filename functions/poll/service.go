@@ -5,14 +5,11 @@ import (
 	"time"
 )
 
-// serveDrainTimeout bounds draining NATS when the long-running mode stops.
-const serveDrainTimeout = 5 * time.Second
-
-// serve is the long-running mode: a tick at once, then one every
+// Serve is the long-running mode: a tick at once, then one every
 // cfg.Interval, each with the interval as its budget, until ctx ends
-// (SIGTERM or SIGINT). A tick in progress then stops taking jobs,
-// finishes those in flight, and NATS is drained.
-func (a *app) serve(ctx context.Context) {
+// (SIGTERM or SIGINT). A tick in progress then stops taking jobs and
+// finishes those in flight.
+func (a *app) Serve(ctx context.Context) error {
 	tk := time.NewTicker(a.cfg.Interval)
 	defer tk.Stop()
 	for {
@@ -21,9 +18,7 @@ func (a *app) serve(ctx context.Context) {
 		cancel()
 		select {
 		case <-ctx.Done():
-			a.log.Info("stopping")
-			a.drain(serveDrainTimeout)
-			return
+			return nil
 		case <-tk.C:
 		}
 	}

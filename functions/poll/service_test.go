@@ -17,7 +17,7 @@ func TestBinary_longRunningTicksAndStopsOnSIGTERM(t *testing.T) {
 	e := newEnv(t, ecstest.WithJobTimings(ecstest.JobTimings{}))
 	r := e.submit(submission{})
 	// An operator shortened the stream's duplicate window: poll warns.
-	st, err := e.nats.JetStream().Stream(t.Context(), e.cfg.Stream)
+	st, err := e.nats.JetStream().Stream(t.Context(), e.cfg.Bus.Stream)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -193,7 +193,7 @@ func TestTick_budgetBelowTheQuotaIsNeverThrottled(t *testing.T) {
 	// of 10 a second (a burst of 10) stays below it however the test is
 	// scheduled.
 	e := newEnv(t, ecstest.WithRateLimit(20, 20))
-	e.cfg.APIRate = 10
+	e.cfg.ECS.Rate = 10
 	const n = 12 // 24 calls: more than the gateway's burst
 	for i := range n {
 		e.submit(settledJob(t, e, e.sim.ProjectID(), fmt.Sprintf("%032x", i+1)))

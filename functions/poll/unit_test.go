@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"github.com/coldmove/coldmove/internal/platform"
 	"os"
 	"strings"
 	"testing"
@@ -185,29 +183,5 @@ func TestSummary_logsOneJSONLine(t *testing.T) {
 	var back Summary
 	if err := json.Unmarshal(b, &back); err != nil || back != s {
 		t.Errorf("JSON round trip = %+v, %v", back, err)
-	}
-}
-
-func TestConfig_formattingHidesSecrets(t *testing.T) {
-	t.Parallel()
-	c := Config{
-		Config: platform.Config{ECSConfig: platform.ECSConfig{AccessKey: "AKSECRETISH", SecretKey: "sk-secret", SecurityToken: "tok-secret",
-			ProjectID: strings.Repeat("a", 32), Region: "cn-north-4"}, LogLevel: "debug"},
-		Interval: time.Minute, Concurrency: 3, APIRate: 7,
-	}
-	c.URL = "nats://user:pw-secret@127.0.0.1:4222"
-	c.Password = "pw-secret"
-	c.Creds = "-----BEGIN NATS USER JWT-----\nsecretjwt\n------END NATS USER JWT------"
-	var buf bytes.Buffer
-	logging.New(&buf, 0).Info("config", "config", c)
-	for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), buf.String()} {
-		for _, secret := range []string{"AKSECRETISH", "secret"} {
-			if strings.Contains(s, secret) {
-				t.Errorf("%q leaks %q", s, secret)
-			}
-		}
-	}
-	if !strings.Contains(c.String(), "concurrency=3") || !strings.Contains(c.String(), "api_rate=7") {
-		t.Errorf("String() = %s", c.String())
 	}
 }

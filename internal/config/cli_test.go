@@ -8,11 +8,11 @@ import (
 	"github.com/coldmove/coldmove/internal/config"
 )
 
-// These tests set process environment variables, so they do not run in
-// parallel.
-
 func TestFromArgs(t *testing.T) {
-	t.Setenv("CFGTEST_REGION", "cn-north-4")
+	sh := config.DefaultShared()
+	spec := sh.LogVars()
+	clearEnv(t, spec)
+	t.Setenv("COLDMOVE_LOG_LEVEL", "warn")
 	tests := map[string]struct {
 		args      []string
 		code      int
@@ -26,26 +26,28 @@ func TestFromArgs(t *testing.T) {
 	}
 	for name, tc := range tests {
 		var out, errs bytes.Buffer
-		var s spec
-		code, done := config.FromArgs("fn", "fn does things.", tc.args, &out, &errs, &s)
+		code, done := config.FromArgs("fn", "fn does things.", tc.args, &out, &errs, spec)
 		if code != tc.code || done != tc.done || !strings.HasPrefix(out.String(), tc.out) || !strings.Contains(errs.String(), tc.errs) {
 			t.Errorf("%s: code %d done %v, stdout %q, stderr %q", name, code, done, out.String(), errs.String())
 		}
-		if name == "help" && !strings.Contains(out.String(), "CFGTEST_REGION") {
+		if name == "help" && !strings.Contains(out.String(), "COLDMOVE_LOG_LEVEL") {
 			t.Errorf("help lacks the variables:\n%s", out.String())
 		}
-		if name == "run" && s.Region != "cn-north-4" {
-			t.Errorf("run did not load the spec: %+v", s)
+		if name == "run" && sh.LogLevel.String() != "WARN" {
+			t.Errorf("run did not load the spec: %v", sh.LogLevel)
 		}
 	}
 }
 
 func TestFromArgs_badEnvironment(t *testing.T) {
-	t.Setenv("CFGTEST_WORKERS", "many")
+	sh := config.DefaultShared()
+	spec := sh.ECSVars()
+	clearEnv(t, spec)
+	t.Setenv("COLDMOVE_API_RATE", "many")
 	var out, errs bytes.Buffer
-	code, done := config.FromArgs("fn", "", nil, &out, &errs, &spec{})
-	if code != 2 || !done || !strings.Contains(errs.String(), "CFGTEST_REGION: is required") ||
-		!strings.Contains(errs.String(), `CFGTEST_WORKERS: cannot read "many"`) || out.Len() != 0 {
+	code, done := config.FromArgs("fn", "", nil, &out, &errs, spec)
+	if code != 2 || !done || !strings.Contains(errs.String(), "COLDMOVE_REGION: is required") ||
+		!strings.Contains(errs.String(), `COLDMOVE_API_RATE: cannot read "many" as a number`) || out.Len() != 0 {
 		t.Errorf("code %d, stdout %q, stderr %q", code, out.String(), errs.String())
 	}
 }

@@ -12,11 +12,11 @@ import (
 	"github.com/coldmove/coldmove/internal/ecspool"
 )
 
-func config(sim *ecstest.Server) ecspool.Config {
+func config(sim *ecstest.Server, base http.RoundTripper) ecspool.Config {
 	c := sim.Credentials()
 	return ecspool.Config{
-		AccessKey: c.AccessKey, SecretKey: c.SecretKey, SecurityToken: c.SecurityToken,
-		ProjectID: sim.ProjectID(), Region: "cn-north-4", Endpoint: sim.URL,
+		Credentials: ecsclient.Credentials{AccessKey: c.AccessKey, SecretKey: c.SecretKey, SecurityToken: c.SecurityToken},
+		ProjectID:   sim.ProjectID(), Region: "cn-north-4", Endpoint: sim.URL, Rate: 1000, Transport: base,
 	}
 }
 
@@ -33,8 +33,7 @@ func TestPool_clientsPerRegionThroughTheLimiter(t *testing.T) {
 	sim := ecstest.NewServer(t)
 	id := sim.AddServer(ecstest.ServerSpec{})
 	var count countingTransport
-	lim := &ecspool.Limited{Limiter: ecspool.NewLimiter(1000), Base: &count}
-	pool, err := ecspool.New(config(sim), ecspool.WithTransport(lim))
+	pool, err := ecspool.New(config(sim, &count))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,19 +62,32 @@ func TestPool_clientsPerRegionThroughTheLimiter(t *testing.T) {
 
 func TestNew_badEndpoint(t *testing.T) {
 	t.Parallel()
-	_, err := ecspool.New(ecspool.Config{AccessKey: "ak", SecretKey: "sk-secret", ProjectID: strings.Repeat("a", 32),
-		Region: "cn-north-4", Endpoint: "http://example.com"})
+	_, err := ecspool.New(ecspool.Config{Credentials: ecsclient.Credentials{AccessKey: "ak", SecretKey: "sk-secret"},
+		ProjectID: strings.Repeat("a", 32), Region: "cn-north-4", Endpoint: "http://example.com"})
 	if err == nil || strings.Contains(err.Error(), "sk-secret") {
 		t.Errorf("New with a plain-http remote endpoint: err = %v", err)
 	}
 }
 
-func TestConfig_String(t *testing.T) {
+// A pool keeps at most MaxRegions clients, however many regions requests
+// name, and never drops the default region's.
+func TestPool_boundedRegions(t *testing.T) {
 	t.Parallel()
-	c := ecspool.Config{AccessKey: "AKEXAMPLE", SecretKey: "sk-secret", SecurityToken: "tok-secret", ProjectID: "p", Region: "cn-north-4"}
-	for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c)} {
-		if strings.Contains(s, "secret") || strings.Contains(s, "AKEXAMPLE") {
-			t.Errorf("formatting leaks: %s", s)
+	sim := ecstest.NewServer(t)
+	pool, err := ecspool.New(config(sim, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := pool.For("")
+	for i := range 3 * ecspool.MaxRegions {
+		if _, err := pool.For(fmt.Sprintf("xx-region-%d", i)); err != nil {
+			t.Fatal(err)
 		}
+		if n := pool.Len(); n > ecspool.MaxRegions {
+			t.Fatalf("pool holds %d clients, more than %d", n, ecspool.MaxRegions)
+		}
+	}
+	if again, _ := pool.For("cn-north-4"); again != def {
+		t.Error("the default region's client was dropped")
 	}
 }

@@ -2,10 +2,8 @@ package logging
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -17,22 +15,6 @@ const (
 	KeyJobID     = "job_id"
 	KeyRequestID = "requestId" // the Lambda request id, named as Lambda names it
 )
-
-// ParseLevel reads a level name: debug, info, warn or error, in any case;
-// "" is info.
-func ParseLevel(s string) (slog.Level, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "info":
-		return slog.LevelInfo, nil
-	case "debug":
-		return slog.LevelDebug, nil
-	case "warn", "warning":
-		return slog.LevelWarn, nil
-	case "error":
-		return slog.LevelError, nil
-	}
-	return 0, fmt.Errorf("logging: unknown level %q (want debug, info, warn or error)", s)
-}
 
 // New returns a JSON logger writing to w at level, with Lambda's key names
 // (timestamp, message).

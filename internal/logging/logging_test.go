@@ -34,15 +34,3 @@ func TestNew_contextAttributes(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
-
-func TestParseLevel(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]slog.Level{"": slog.LevelInfo, "DEBUG": slog.LevelDebug, "warn": slog.LevelWarn, "Error": slog.LevelError} {
-		if got, err := logging.ParseLevel(in); err != nil || got != want {
-			t.Errorf("ParseLevel(%q) = %v, %v", in, got, err)
-		}
-	}
-	if _, err := logging.ParseLevel("loud"); err == nil {
-		t.Error(`ParseLevel("loud") = nil error`)
-	}
-}

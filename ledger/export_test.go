@@ -1,0 +1,14 @@
+package ledger
+
+import "context"
+
+// GetClaim returns the claim of the request with this source and id, or an
+// error matching [ErrNotFound]: for the tests of this package.
+func (l *Ledger) GetClaim(ctx context.Context, source, id string) (*Claim, error) {
+	return l.readClaim(ctx, RequestKey(source, id))
+}
+
+// GetLock returns the lock on a server: for the tests of this package.
+func (l *Ledger) GetLock(ctx context.Context, serverID string) (*Lock, error) {
+	return l.getLock(ctx, serverID)
+}
