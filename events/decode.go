@@ -19,10 +19,6 @@ func DecodeMessage(header map[string][]string, body []byte, now time.Time) (*Pla
 	return DecodeRequestAt(e, now)
 }
 
-// DecodeRequest decodes a CloudEvent as a placement request, judging the
-// deadline against the current time. See [DecodeRequestAt].
-func DecodeRequest(e event.Event) (*Placement, error) { return DecodeRequestAt(e, time.Now()) }
-
 // DecodeRequestAt decodes a CloudEvent as a [TypeRequested] placement
 // request and validates it, judging the deadline against now. It fails
 // with a *[DecodeError] wrapping exactly one of: [ErrNotCloudEvent],

@@ -1,6 +1,10 @@
 package ledger
 
-import "context"
+import (
+	"context"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
 
 // GetClaim returns the claim of the request with this source and id, or an
 // error matching [ErrNotFound]: for the tests of this package.
@@ -12,3 +16,6 @@ func (l *Ledger) GetClaim(ctx context.Context, source, id string) (*Claim, error
 func (l *Ledger) GetLock(ctx context.Context, serverID string) (*Lock, error) {
 	return l.getLock(ctx, serverID)
 }
+
+// KeyValue returns the underlying bucket: for the tests of this package.
+func (l *Ledger) KeyValue() jetstream.KeyValue { return l.kv }

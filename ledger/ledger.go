@@ -166,7 +166,3 @@ func (l *Ledger) Owner() string { return l.owner }
 
 // Bucket returns the bucket name.
 func (l *Ledger) Bucket() string { return l.cfg.Bucket }
-
-// KeyValue returns the underlying bucket, for inspection by operators'
-// tools; change records only through the ledger's methods.
-func (l *Ledger) KeyValue() jetstream.KeyValue { return l.kv }
