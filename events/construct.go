@@ -14,6 +14,30 @@ import (
 // rejection, so that a bad input is never amplified.
 const maxEcho = 256
 
+// NewRequested returns a [TypeRequested] event with the given CloudEvent
+// source and id: a request to move r.ServerID to r.Target. The request is
+// validated first, its deadline judged against at; the error is a
+// *[ValidationError] naming every problem.
+func NewRequested(source, id string, r Request, at time.Time) (event.Event, error) {
+	if err := r.ValidateAt(at); err != nil {
+		return event.Event{}, err
+	}
+	e := event.New()
+	e.SetID(id)
+	e.SetSource(source)
+	e.SetType(TypeRequested)
+	e.SetSubject(r.ServerID)
+	e.SetTime(at.UTC())
+	e.SetDataSchema(DataSchema(TypeRequested))
+	if err := e.SetData(ContentType, &r); err != nil {
+		return event.Event{}, fmt.Errorf("events: build %s: encode data: %w", TypeRequested, err)
+	}
+	if err := e.Validate(); err != nil {
+		return event.Event{}, fmt.Errorf("events: build %s: %w", TypeRequested, err)
+	}
+	return e, nil
+}
+
 // NewAccepted returns the [TypeAccepted] event for a request whose
 // migration was submitted as jobID and is tracked until deadline.
 func NewAccepted(o Origin, jobID string, deadline, at time.Time) (event.Event, error) {

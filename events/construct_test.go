@@ -178,3 +178,27 @@ func TestNewRejected_unreadableRequest(t *testing.T) {
 		t.Errorf("rejected = %+v", r)
 	}
 }
+
+func TestNewRequested(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	r := events.Request{ServerID: "0b9a3b1e-6f0c-4d3c-9c53-2b1f3f6a9e10", Target: events.PublicPoolTarget()}
+	e, err := events.NewRequested("urn:test", "req-1", r, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, body, err := events.BinaryHeaders(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := events.DecodeMessage(h, body, at)
+	if err != nil {
+		t.Fatalf("the built request does not decode: %v", err)
+	}
+	if p.ID != "req-1" || p.Source != "urn:test" || p.ServerID != r.ServerID || !p.Target.PublicPool {
+		t.Errorf("decoded %+v", p)
+	}
+	if _, err := events.NewRequested("urn:test", "req-2", events.Request{ServerID: "x"}, at); err == nil {
+		t.Error("an invalid request was built")
+	}
+}

@@ -124,12 +124,22 @@ func (h *Handler) recordJob(ctx context.Context, r *request, jobID string) error
 		JobID: jobID, RequestID: r.p.ID, RequestSource: r.p.Source, RequestKey: r.p.Key(),
 		ProjectID: r.origin.ProjectID, Region: r.origin.Region, ServerID: r.p.ServerID, Target: *r.p.Target,
 		TraceParent: r.p.TraceParent, TraceState: r.p.TraceState,
-		Deadline: r.deadline, NextPoll: h.now().Add(h.firstPoll),
+		Deadline: r.deadline, NextPoll: firstLook(h.now(), h.firstPoll, r.deadline),
 	})
 	if err != nil {
 		return fmt.Errorf("record job: %w", err)
 	}
 	return nil
+}
+
+// firstLook is when poll first looks at a new job: after the first poll
+// delay, but not after the deadline, so that a short deadline is noticed
+// when it passes.
+func firstLook(now time.Time, delay time.Duration, deadline time.Time) time.Time {
+	if t := now.Add(delay); t.Before(deadline) {
+		return t
+	}
+	return deadline
 }
 
 // persist runs a ledger write that must not be lost, retrying a few times
