@@ -39,10 +39,9 @@ type Client struct {
 	jitter func() float64
 }
 
-// New returns a client configured by opts. It needs exactly one of
-// [WithCredentials] and [WithToken], and one of [WithRegion] and
-// [WithEndpoint] (the endpoint wins when both are given). Every problem
-// with the options is reported at once.
+// New returns a client configured by opts. It needs [WithCredentials], and
+// one of [WithRegion] and [WithEndpoint] (the endpoint wins when both are
+// given). Every problem with the options is reported at once.
 func New(opts ...Option) (*Client, error) {
 	var s settings
 	var errs []error
@@ -55,11 +54,8 @@ func New(opts ...Option) (*Client, error) {
 			errs = append(errs, err)
 		}
 	}
-	switch {
-	case s.creds == nil && s.token == nil:
-		errs = append(errs, errors.New("no authentication: use WithCredentials or WithToken"))
-	case s.creds != nil && s.token != nil:
-		errs = append(errs, errors.New("both WithCredentials and WithToken given: choose one"))
+	if s.creds == nil {
+		errs = append(errs, errors.New("no credentials: use WithCredentials"))
 	}
 	raw := s.endpoint
 	if raw == "" && s.region != "" {
@@ -95,19 +91,11 @@ func New(opts ...Option) (*Client, error) {
 	if s.hc != nil {
 		base, timeout = s.hc.Transport, s.hc.Timeout
 	}
-	var rt http.RoundTripper
-	if s.creds != nil {
-		// The signer reads the client's clock, so X-Sdk-Date follows it.
-		rt = &Signer{Credentials: *s.creds, Base: base, now: func() time.Time { return c.now() }}
-		c.redact = newRedactor(*s.creds, "")
-		c.auth = "AK/SK " + maskAccessKey(s.creds.AccessKey)
-	} else {
-		rt = &TokenAuth{Token: *s.token, Base: base}
-		c.redact = newRedactor(Credentials{}, *s.token)
-		c.auth = "token"
-	}
+	c.redact = newRedactor(*s.creds)
+	c.auth = "AK/SK " + maskAccessKey(s.creds.AccessKey)
 	c.hc = &http.Client{
-		Transport:     rt,
+		// The signer reads the client's clock, so X-Sdk-Date follows it.
+		Transport:     &Signer{Credentials: *s.creds, Base: base, now: func() time.Time { return c.now() }},
 		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

@@ -96,9 +96,9 @@ type redactor struct {
 	ak      string   // replaced by its mask
 }
 
-func newRedactor(c Credentials, token string) *redactor {
+func newRedactor(c Credentials) *redactor {
 	r := &redactor{ak: c.AccessKey}
-	for _, s := range []string{c.SecretKey, c.SecurityToken, token} {
+	for _, s := range []string{c.SecretKey, c.SecurityToken} {
 		if len(s) >= 4 { // shorter strings would mangle ordinary text
 			r.secrets = append(r.secrets, s)
 		}

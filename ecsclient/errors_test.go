@@ -162,7 +162,7 @@ func TestParseErrorInSuccess(t *testing.T) {
 func TestParseErrorAnswer_redactsBeforeTruncating(t *testing.T) {
 	t.Parallel()
 	creds := Credentials{AccessKey: "AKREDACTIONTEST0001", SecretKey: "sk-redaction-secret", SecurityToken: "st-" + strings.Repeat("T", 600)}
-	r := newRedactor(creds, "")
+	r := newRedactor(creds)
 	// The gateway echoes its canonical request, which holds the security
 	// token; the token is longer than the message limit, so truncating
 	// first would leave a piece of it.

@@ -2,7 +2,6 @@ package ecstest_test
 
 import (
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 func TestClientAuthentication(t *testing.T) {
 	t.Parallel()
 	temp := ecstest.GenerateTemporaryCredential()
-	const token = "iam-token-for-the-simulator"
 	tests := map[string]struct {
 		opts    func(srv *ecstest.Server) []ecsclient.Option
 		server  []ecstest.Option
@@ -74,20 +72,4 @@ func TestClientAuthentication(t *testing.T) {
 			}
 		})
 	}
-
-	t.Run("X-Auth-Token", func(t *testing.T) {
-		t.Parallel()
-		srv := ecstest.NewServer(t, ecstest.WithTokens(token))
-		sv := srv.AddServer(ecstest.ServerSpec{})
-		for tok, wantErr := range map[string]error{token: nil, "forged": ecsclient.ErrAuthFailed} {
-			client, err := ecsclient.New(ecsclient.WithEndpoint(srv.URL), ecsclient.WithToken(tok),
-				ecsclient.WithHTTPClient(&http.Client{}), ecsclient.WithRetryPolicy(ecsclient.RetryPolicy{MaxAttempts: 1}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := client.ShowServer(t.Context(), srv.ProjectID(), sv); !errors.Is(err, wantErr) || (wantErr == nil) != (err == nil) {
-				t.Errorf("token %q: err = %v, want %v", tok, err, wantErr)
-			}
-		}
-	})
 }
