@@ -30,7 +30,7 @@ type Client struct {
 	userAgent string
 	retry     RetryPolicy
 	redact    *redactor
-	auth      string // redacted description of the authentication
+	auth      string // "AK/SK " and the masked access key
 
 	// Hooks for tests: the clock the retry loop compares with the ctx
 	// deadline, the wait between attempts, and the jitter source in [0,1).
@@ -92,7 +92,7 @@ func New(opts ...Option) (*Client, error) {
 		base, timeout = s.hc.Transport, s.hc.Timeout
 	}
 	c.redact = newRedactor(*s.creds)
-	c.auth = "AK/SK " + maskAccessKey(s.creds.AccessKey)
+	c.auth = "AK/SK " + s.creds.AccessKey.Masked()
 	c.hc = &http.Client{
 		// The signer reads the client's clock, so X-Sdk-Date follows it.
 		Transport:     &Signer{Credentials: *s.creds, Base: base, now: func() time.Time { return c.now() }},
@@ -106,23 +106,23 @@ func New(opts ...Option) (*Client, error) {
 // trailing slash).
 func (c *Client) Endpoint() string { return c.endpoint.String() }
 
-// String describes the client without revealing credentials.
+// String describes the client by its endpoint and masked access key.
+// Client's unexported fields would print raw, so every printed form is this.
 func (c Client) String() string {
 	ep := "<nil>"
 	if c.endpoint != nil {
 		ep = c.endpoint.String()
 	}
-	return fmt.Sprintf("ecsclient.Client{Endpoint: %s, Auth: %s}", ep, c.auth)
+	return "ecsclient.Client{Endpoint: " + ep + ", Auth: " + c.auth + "}"
 }
 
-// GoString returns the same redacted description as [Client.String].
+// GoString is [Client.String].
 func (c Client) GoString() string { return c.String() }
 
-// Format implements [fmt.Formatter] so that every verb, including %+v and
-// %#v, prints the redacted description.
+// Format implements [fmt.Formatter]: every verb prints [Client.String].
 func (c Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
 
-// LogValue implements [slog.LogValuer] with the redacted description.
+// LogValue implements [slog.LogValuer] with [Client.String].
 func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // call is one logical API request, possibly sent several times.

@@ -65,8 +65,9 @@
 //
 // # Secrets
 //
-// [Credentials], [Signer] and [Client] print, log and marshal only redacted
-// forms, and error messages that echo the request (as the gateway's
-// signature errors do) have the secret key and security token removed and
-// the access key masked.
+// The fields of [Credentials] are [secret.String] values, so Credentials and
+// a [Signer] print, log and marshal only redacted forms; a [Client] shows its
+// endpoint and the access key masked. Error messages that echo the request
+// (as the gateway's signature errors do) have the secret key and security
+// token removed and the access key masked.
 package ecsclient

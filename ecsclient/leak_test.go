@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 // leakCreds are used only by the leak tests: long and distinctive, so any
@@ -24,9 +26,9 @@ var leakCreds = Credentials{
 
 func assertNoSecret(t *testing.T, where, s string) {
 	t.Helper()
-	for _, secret := range []string{leakCreds.AccessKey, leakCreds.SecretKey, leakCreds.SecurityToken} {
-		if strings.Contains(s, secret) {
-			t.Errorf("%s reveals %q:\n%s", where, secret, s)
+	for _, sec := range []secret.String{leakCreds.AccessKey, leakCreds.SecretKey, leakCreds.SecurityToken} {
+		if strings.Contains(s, sec.Reveal()) {
+			t.Errorf("%s reveals %q:\n%s", where, sec.Reveal(), s)
 		}
 	}
 }
@@ -43,13 +45,15 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 		"signing Client":  signed,
 		"Client value":    *signed,
 		"struct field":    struct{ C Credentials }{leakCreds},
+		"pointer field":   struct{ C *Credentials }{&leakCreds},
 		"slice":           []Credentials{leakCreds},
 		"map":             map[string]*Signer{"s": signer},
 		"http.Client":     signed.hc,
 		"transport field": struct{ RT http.RoundTripper }{signed.hc.Transport},
+		"Client's Signer": signed.hc.Transport,
 	}
 	for name, v := range values {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%e"} {
 			assertNoSecret(t, fmt.Sprintf("%s printed with %s", name, verb), fmt.Sprintf(verb, v))
 		}
 		assertNoSecret(t, name+" with fmt.Sprint", fmt.Sprint(v))
@@ -65,8 +69,11 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 			assertNoSecret(t, name+" in a log line", buf.String())
 		}
 	}
-	if s := leakCreds.String(); !strings.Contains(s, "AKLE***") || !strings.Contains(s, "SecretKey: [redacted]") {
-		t.Errorf("Credentials.String() = %q, want the masked key and redaction markers", s)
+	if got, want := fmt.Sprintf("%+v", leakCreds), "{AccessKey:[redacted] SecretKey:[redacted] SecurityToken:[redacted]}"; got != want {
+		t.Errorf("Credentials printed with %%+v = %s, want %s", got, want)
+	}
+	if got, want := signed.String(), "ecsclient.Client{Endpoint: https://ecs.cn-north-4.myhuaweicloud.com/, Auth: AK/SK AKLE***}"; got != want {
+		t.Errorf("Client.String() = %s, want %s (with the masked access key)", got, want)
 	}
 }
 
@@ -145,7 +152,7 @@ func TestCredentialsNeverInTransportErrors(t *testing.T) {
 	}
 	assertNoSecret(t, "transport error", err.Error())
 
-	_, err = New(WithCredentials(leakCreds), WithEndpoint("http://"+leakCreds.AccessKey+":"+leakCreds.SecretKey+"@example.com"))
+	_, err = New(WithCredentials(leakCreds), WithEndpoint("http://"+leakCreds.AccessKey.Reveal()+":"+leakCreds.SecretKey.Reveal()+"@example.com"))
 	if err == nil {
 		t.Fatal("endpoint with user info accepted")
 	}

@@ -4,12 +4,17 @@ import (
 	"time"
 
 	"github.com/coldmove/coldmove/ecsclient"
+	"github.com/coldmove/coldmove/secret"
 )
 
 // Credentials returns the generated credential the server accepts, in the
 // form [ecsclient.WithCredentials] takes.
 func (s *Server) Credentials() ecsclient.Credentials {
-	return ecsclient.Credentials{AccessKey: s.cred.AccessKey, SecretKey: s.cred.SecretKey, SecurityToken: s.cred.SecurityToken}
+	return ecsclient.Credentials{
+		AccessKey:     secret.String(s.cred.AccessKey),
+		SecretKey:     secret.String(s.cred.SecretKey),
+		SecurityToken: secret.String(s.cred.SecurityToken),
+	}
 }
 
 // Client returns an [ecsclient.Client] for the server: endpoint [Server.URL],

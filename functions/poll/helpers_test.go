@@ -53,7 +53,7 @@ func newEnv(tb testing.TB, opts ...ecstest.Option) *env {
 	cred := sim.Credentials()
 	e.cfg = Config{
 		Config: platform.Config{
-			ECSConfig: platform.ECSConfig{AccessKey: cred.AccessKey, SecretKey: cred.SecretKey, SecurityToken: cred.SecurityToken,
+			ECSConfig: platform.ECSConfig{AccessKey: cred.AccessKey.Reveal(), SecretKey: cred.SecretKey.Reveal(), SecurityToken: cred.SecurityToken.Reveal(),
 				ProjectID: sim.ProjectID(), Region: testRegion, Endpoint: sim.URL},
 			BusConfig:    bus.DefaultConfig(),
 			LedgerConfig: ledger.DefaultConfig(),

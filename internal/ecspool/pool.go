@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/coldmove/coldmove/ecsclient"
+	"github.com/coldmove/coldmove/secret"
 )
 
 // Pool hands out one ECS client per region. It is safe for concurrent use.
@@ -44,7 +45,7 @@ func (p *Pool) For(region string) (*ecsclient.Client, error) {
 	opts := []ecsclient.Option{
 		ecsclient.WithRegion(region),
 		ecsclient.WithCredentials(ecsclient.Credentials{
-			AccessKey: p.cfg.AccessKey, SecretKey: p.cfg.SecretKey, SecurityToken: p.cfg.SecurityToken,
+			AccessKey: secret.String(p.cfg.AccessKey), SecretKey: secret.String(p.cfg.SecretKey), SecurityToken: secret.String(p.cfg.SecurityToken),
 		}),
 	}
 	if p.cfg.Endpoint != "" {

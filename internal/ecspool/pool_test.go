@@ -15,7 +15,7 @@ import (
 func config(sim *ecstest.Server) ecspool.Config {
 	c := sim.Credentials()
 	return ecspool.Config{
-		AccessKey: c.AccessKey, SecretKey: c.SecretKey, SecurityToken: c.SecurityToken,
+		AccessKey: c.AccessKey.Reveal(), SecretKey: c.SecretKey.Reveal(), SecurityToken: c.SecurityToken.Reveal(),
 		ProjectID: sim.ProjectID(), Region: "cn-north-4", Endpoint: sim.URL,
 	}
 }
