@@ -4,17 +4,12 @@ import (
 	"time"
 
 	"github.com/coldmove/coldmove/ecsclient"
-	"github.com/coldmove/coldmove/secret"
 )
 
 // Credentials returns the generated credential the server accepts, in the
 // form [ecsclient.WithCredentials] takes.
 func (s *Server) Credentials() ecsclient.Credentials {
-	return ecsclient.Credentials{
-		AccessKey:     secret.String(s.cred.AccessKey),
-		SecretKey:     secret.String(s.cred.SecretKey),
-		SecurityToken: secret.String(s.cred.SecurityToken),
-	}
+	return ecsclient.Credentials(s.cred)
 }
 
 // Client returns an [ecsclient.Client] for the server: endpoint [Server.URL],

@@ -31,7 +31,7 @@ func TestClientAuthentication(t *testing.T) {
 		"unknown access key": {
 			opts: func(*ecstest.Server) []ecsclient.Option {
 				c := ecstest.GenerateCredential()
-				return []ecsclient.Option{ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: secret.String(c.AccessKey), SecretKey: secret.String(c.SecretKey)})}
+				return []ecsclient.Option{ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: c.AccessKey, SecretKey: c.SecretKey})}
 			},
 			wantErr: ecsclient.ErrAuthFailed,
 		},
@@ -42,13 +42,13 @@ func TestClientAuthentication(t *testing.T) {
 		},
 		"temporary credential": {
 			opts: func(*ecstest.Server) []ecsclient.Option {
-				return []ecsclient.Option{ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: secret.String(temp.AccessKey), SecretKey: secret.String(temp.SecretKey), SecurityToken: secret.String(temp.SecurityToken)})}
+				return []ecsclient.Option{ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: temp.AccessKey, SecretKey: temp.SecretKey, SecurityToken: temp.SecurityToken})}
 			},
 			server: []ecstest.Option{ecstest.WithCredentials(temp)},
 		},
 		"temporary credential without its token": {
 			opts: func(*ecstest.Server) []ecsclient.Option {
-				return []ecsclient.Option{ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: secret.String(temp.AccessKey), SecretKey: secret.String(temp.SecretKey)})}
+				return []ecsclient.Option{ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: temp.AccessKey, SecretKey: temp.SecretKey})}
 			},
 			server:  []ecstest.Option{ecstest.WithCredentials(temp)},
 			wantErr: ecsclient.ErrAuthFailed,
@@ -65,8 +65,8 @@ func TestClientAuthentication(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
 			if err != nil {
-				for _, secret := range []string{srv.Credentials().SecretKey.Reveal(), temp.SecretKey, temp.SecurityToken} {
-					if strings.Contains(err.Error(), secret) {
+				for _, s := range []secret.String{srv.Credentials().SecretKey, temp.SecretKey, temp.SecurityToken} {
+					if strings.Contains(err.Error(), s.Reveal()) {
 						t.Errorf("error reveals a secret: %v", err)
 					}
 				}

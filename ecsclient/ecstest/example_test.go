@@ -8,7 +8,6 @@ import (
 
 	"github.com/coldmove/coldmove/ecsclient"
 	"github.com/coldmove/coldmove/ecsclient/ecstest"
-	"github.com/coldmove/coldmove/secret"
 )
 
 // A simulator outside a test: a seeded inventory, a manual clock, and the
@@ -37,7 +36,7 @@ func Example() {
 	ts := httptest.NewServer(sim)
 	defer ts.Close()
 	client, err := ecsclient.New(ecsclient.WithEndpoint(ts.URL),
-		ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: secret.String(cred.AccessKey), SecretKey: secret.String(cred.SecretKey)}))
+		ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: cred.AccessKey, SecretKey: cred.SecretKey}))
 	if err != nil {
 		fmt.Println(err)
 		return
