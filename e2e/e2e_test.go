@@ -103,7 +103,7 @@ func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	cred := sim.Credentials()
 	env := []string{
-		"HUAWEICLOUD_SDK_AK=" + cred.AccessKey, "HUAWEICLOUD_SDK_SK=" + cred.SecretKey,
+		"HUAWEICLOUD_SDK_AK=" + cred.AccessKey.Reveal(), "HUAWEICLOUD_SDK_SK=" + cred.SecretKey.Reveal(),
 		"HUAWEICLOUD_SDK_PROJECT_ID=" + sim.ProjectID(), "COLDMOVE_REGION=cn-north-4",
 		"COLDMOVE_ECS_ENDPOINT=" + sim.URL, "NATS_URL=" + ns.ClientURL(),
 		"COLDMOVE_POLL_INTERVAL=1s", "COLDMOVE_MIGRATION_TIMEOUT=10m",

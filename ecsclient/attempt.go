@@ -83,7 +83,7 @@ type answerChecker interface {
 // written (or, when the caller's ctx ended, once a connection was in hand)
 // its outcome is unknown.
 func (c *Client) exchangeFailed(ctx context.Context, rq *call, err error, gotConn, wrote bool) attemptResult {
-	if errors.Is(err, errSignerNoCredentials) || errors.Is(err, errNoToken) {
+	if errors.Is(err, errSignerNoCredentials) {
 		return attemptResult{err: err}
 	}
 	err = c.scrub(err)

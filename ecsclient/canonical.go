@@ -20,7 +20,6 @@ const (
 	headerSdkSHA256 = "X-Sdk-Content-Sha256"
 	headerProjectID = "X-Project-Id"
 	headerSecToken  = "X-Security-Token"
-	headerAuthToken = "X-Auth-Token"
 	headerRequestID = "X-Request-Id"
 )
 

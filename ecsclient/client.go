@@ -30,7 +30,7 @@ type Client struct {
 	userAgent string
 	retry     RetryPolicy
 	redact    *redactor
-	auth      string // redacted description of the authentication
+	auth      string // "AK/SK " and the masked access key
 
 	// Hooks for tests: the clock the retry loop compares with the ctx
 	// deadline, the wait between attempts, and the jitter source in [0,1).
@@ -39,10 +39,9 @@ type Client struct {
 	jitter func() float64
 }
 
-// New returns a client configured by opts. It needs exactly one of
-// [WithCredentials] and [WithToken], and one of [WithRegion] and
-// [WithEndpoint] (the endpoint wins when both are given). Every problem
-// with the options is reported at once.
+// New returns a client configured by opts. It needs [WithCredentials], and
+// one of [WithRegion] and [WithEndpoint] (the endpoint wins when both are
+// given). Every problem with the options is reported at once.
 func New(opts ...Option) (*Client, error) {
 	var s settings
 	var errs []error
@@ -55,11 +54,8 @@ func New(opts ...Option) (*Client, error) {
 			errs = append(errs, err)
 		}
 	}
-	switch {
-	case s.creds == nil && s.token == nil:
-		errs = append(errs, errors.New("no authentication: use WithCredentials or WithToken"))
-	case s.creds != nil && s.token != nil:
-		errs = append(errs, errors.New("both WithCredentials and WithToken given: choose one"))
+	if s.creds == nil {
+		errs = append(errs, errors.New("no credentials: use WithCredentials"))
 	}
 	raw := s.endpoint
 	if raw == "" && s.region != "" {
@@ -95,19 +91,11 @@ func New(opts ...Option) (*Client, error) {
 	if s.hc != nil {
 		base, timeout = s.hc.Transport, s.hc.Timeout
 	}
-	var rt http.RoundTripper
-	if s.creds != nil {
-		// The signer reads the client's clock, so X-Sdk-Date follows it.
-		rt = &Signer{Credentials: *s.creds, Base: base, now: func() time.Time { return c.now() }}
-		c.redact = newRedactor(*s.creds, "")
-		c.auth = "AK/SK " + maskAccessKey(s.creds.AccessKey)
-	} else {
-		rt = &TokenAuth{Token: *s.token, Base: base}
-		c.redact = newRedactor(Credentials{}, *s.token)
-		c.auth = "token"
-	}
+	c.redact = newRedactor(*s.creds)
+	c.auth = "AK/SK " + s.creds.AccessKey.Masked()
 	c.hc = &http.Client{
-		Transport:     rt,
+		// The signer reads the client's clock, so X-Sdk-Date follows it.
+		Transport:     &Signer{Credentials: *s.creds, Base: base, now: func() time.Time { return c.now() }},
 		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
@@ -118,23 +106,23 @@ func New(opts ...Option) (*Client, error) {
 // trailing slash).
 func (c *Client) Endpoint() string { return c.endpoint.String() }
 
-// String describes the client without revealing credentials.
+// String describes the client by its endpoint and masked access key.
+// Client's unexported fields would print raw, so every printed form is this.
 func (c Client) String() string {
 	ep := "<nil>"
 	if c.endpoint != nil {
 		ep = c.endpoint.String()
 	}
-	return fmt.Sprintf("ecsclient.Client{Endpoint: %s, Auth: %s}", ep, c.auth)
+	return "ecsclient.Client{Endpoint: " + ep + ", Auth: " + c.auth + "}"
 }
 
-// GoString returns the same redacted description as [Client.String].
+// GoString is [Client.String].
 func (c Client) GoString() string { return c.String() }
 
-// Format implements [fmt.Formatter] so that every verb, including %+v and
-// %#v, prints the redacted description.
+// Format implements [fmt.Formatter]: every verb prints [Client.String].
 func (c Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String()) }
 
-// LogValue implements [slog.LogValuer] with the redacted description.
+// LogValue implements [slog.LogValuer] with [Client.String].
 func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // call is one logical API request, possibly sent several times.

@@ -23,13 +23,11 @@ func TestNew(t *testing.T) {
 		{name: "region", opts: []Option{creds, WithRegion("cn-north-4")}, wantEndpoint: "https://ecs.cn-north-4.myhuaweicloud.com/"},
 		{name: "endpoint wins over region", opts: []Option{creds, WithRegion("cn-north-4"), WithEndpoint("https://ecs.example.com")}, wantEndpoint: "https://ecs.example.com/"},
 		{name: "endpoint path prefix kept", opts: []Option{creds, WithEndpoint("https://proxy.example.com/ecs")}, wantEndpoint: "https://proxy.example.com/ecs/"},
-		{name: "http on loopback", opts: []Option{WithToken("t"), WithEndpoint("http://127.0.0.1:8080/x/")}, wantEndpoint: "http://127.0.0.1:8080/x/"},
+		{name: "http on loopback", opts: []Option{creds, WithEndpoint("http://127.0.0.1:8080/x/")}, wantEndpoint: "http://127.0.0.1:8080/x/"},
 		{name: "http on localhost", opts: []Option{creds, WithEndpoint("http://localhost:1")}, wantEndpoint: "http://localhost:1/"},
 		{name: "http on IPv6 loopback", opts: []Option{creds, WithEndpoint("http://[::1]:1")}, wantEndpoint: "http://[::1]:1/"},
-		{name: "no auth, no endpoint: both reported", opts: nil, wantErr: []string{"no authentication", "no endpoint"}},
-		{name: "both auths", opts: []Option{creds, WithToken("t"), WithRegion("cn-north-4")}, wantErr: []string{"choose one"}},
+		{name: "no credentials, no endpoint: both reported", opts: nil, wantErr: []string{"no credentials", "no endpoint"}},
 		{name: "half a key pair", opts: []Option{WithCredentials(Credentials{AccessKey: "ak"}), WithRegion("cn-north-4")}, wantErr: []string{"secret key"}},
-		{name: "empty token", opts: []Option{WithToken(""), WithRegion("cn-north-4")}, wantErr: []string{"token: empty"}},
 		{name: "bad region", opts: []Option{creds, WithRegion("cn_north/4")}, wantErr: []string{`region "cn_north/4"`}},
 		{name: "region with trailing hyphen", opts: []Option{creds, WithRegion("cn-")}, wantErr: []string{"region"}},
 		{name: "plain http off loopback", opts: []Option{creds, WithEndpoint("http://ecs.example.com")}, wantErr: []string{"only on loopback"}},
@@ -108,28 +106,6 @@ func TestClient_requestHeaders(t *testing.T) {
 	}
 }
 
-func TestClient_tokenAuth(t *testing.T) {
-	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if got := r.Header.Get("X-Auth-Token"); got != "iam-token-0001" {
-			t.Errorf("X-Auth-Token = %q", got)
-		}
-		if got := r.Header.Get("Authorization"); got != "" {
-			t.Errorf("Authorization = %q, want none with token auth", got)
-		}
-		writeJSON(w, http.StatusOK, `{"status":"RUNNING"}`)
-	}))
-	t.Cleanup(srv.Close)
-	c := mustNew(t, WithEndpoint(srv.URL), WithToken("iam-token-0001"))
-	job, err := c.ShowJob(t.Context(), testProject, testJob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if job.Status != JobRunning {
-		t.Errorf("Status = %q", job.Status)
-	}
-}
-
 func TestWithHTTPClient_wrapsWithoutModifying(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -185,7 +161,7 @@ func TestClient_doesNotFollowRedirects(t *testing.T) {
 
 func TestClient_newRequestRejectsAbsolutePath(t *testing.T) {
 	t.Parallel()
-	c := mustNew(t, WithEndpoint("https://ecs.example.com/prefix"), WithToken("t"))
+	c := mustNew(t, WithEndpoint("https://ecs.example.com/prefix"), WithCredentials(testCreds))
 	if _, err := c.newRequest(t.Context(), &call{method: http.MethodGet, path: "/v1/x"}); err == nil {
 		t.Error("absolute path accepted; it would drop the endpoint's path prefix")
 	}

@@ -5,9 +5,8 @@
 // It is the only code in coldmove that talks to the cloud, and it logs
 // nothing: it returns errors.
 //
-// Build a [Client] with [New], a region or an explicit endpoint, and either
-// AK/SK credentials ([WithCredentials], signed by [Signer]) or an IAM token
-// ([WithToken], sent by [TokenAuth]):
+// Build a [Client] with [New], a region or an explicit endpoint, and AK/SK
+// credentials ([WithCredentials], signed by [Signer]):
 //
 //	c, err := ecsclient.New(
 //		ecsclient.WithRegion("cn-north-4"),
@@ -25,10 +24,10 @@
 // The retry loop sends each attempt as a fresh request carrying an
 // httptrace that records whether a connection was obtained and whether the
 // request was written in full. The HTTP client's transport is a [Signer]
-// (or [TokenAuth]) that clones the request, reads the body once, sets
-// X-Sdk-Date, X-Project-Id and X-Security-Token, signs the exact bytes it
-// forwards with SDK-HMAC-SHA256 and hands the clone to the base transport,
-// so every attempt is signed afresh. The answer's body is read (up to
+// that clones the request, reads the body once, sets X-Sdk-Date,
+// X-Project-Id and X-Security-Token, signs the exact bytes it forwards with
+// SDK-HMAC-SHA256 and hands the clone to the base transport, so every
+// attempt is signed afresh. The answer's body is read (up to
 // 4 MiB); a non-2xx status, or a 2xx whose body is a top-level error object
 // (the gateway's 202 Common.0024), becomes one [*APIError] parsed in the
 // SDK's order, with the X-Request-Id and with known credentials removed,
@@ -66,8 +65,9 @@
 //
 // # Secrets
 //
-// [Credentials], [Signer], [TokenAuth] and [Client] print, log and marshal
-// only redacted forms, and error messages that echo the request (as the
-// gateway's signature errors do) have the secret key, security token and
+// The fields of [Credentials] are [secret.String] values, so Credentials and
+// a [Signer] print, log and marshal only redacted forms; a [Client] shows its
+// endpoint and the access key masked. Error messages that echo the request
+// (as the gateway's signature errors do) have the secret key and security
 // token removed and the access key masked.
 package ecsclient

@@ -123,7 +123,7 @@ var (
 	// processed.
 	ErrThrottled error = &codeError{msg: "throttled", codes: []string{"APIGW.0308", "APIG.0308", "Common.1503", "Common.0024"}, statuses: []int{http.StatusTooManyRequests}}
 	// ErrAuthFailed means authentication failed: a bad signature, an
-	// unknown access key, an expired token or clock skew (HTTP 401,
+	// unknown access key, an expired security token or clock skew (HTTP 401,
 	// APIGW.0301, APIG.0301, Common.0013).
 	ErrAuthFailed error = &codeError{msg: "authentication failed", codes: []string{"APIGW.0301", "APIG.0301", "Common.0013"}, statuses: []int{http.StatusUnauthorized}}
 	// ErrPermissionDenied means the caller is authenticated but not

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 func TestParseErrorAnswer(t *testing.T) {
@@ -161,16 +163,19 @@ func TestParseErrorInSuccess(t *testing.T) {
 
 func TestParseErrorAnswer_redactsBeforeTruncating(t *testing.T) {
 	t.Parallel()
-	creds := Credentials{AccessKey: "AKREDACTIONTEST0001", SecretKey: "sk-redaction-secret", SecurityToken: "st-" + strings.Repeat("T", 600)}
-	r := newRedactor(creds, "")
+	creds := Credentials{AccessKey: "AKREDACTIONTEST0001", SecretKey: "sk-redaction-secret", SecurityToken: secret.String("st-" + strings.Repeat("T", 600))}
+	r := newRedactor(creds)
 	// The gateway echoes its canonical request, which holds the security
 	// token; the token is longer than the message limit, so truncating
 	// first would leave a piece of it.
 	body := fmt.Sprintf(`{"error_code":"APIGW.0301","error_msg":"Verify aksk signature fail, canonicalRequest: GET|/v1/|x-security-token:%s|access %s sk %s"}`,
-		creds.SecurityToken, creds.AccessKey, creds.SecretKey)
+		creds.SecurityToken.Reveal(), creds.AccessKey.Reveal(), creds.SecretKey.Reveal())
 	got := parseErrorAnswer(401, http.Header{}, []byte(body), r)
-	for _, secret := range []string{creds.SecurityToken[:20], creds.AccessKey, creds.SecretKey} {
-		if strings.Contains(got.Error(), secret) {
+	if !strings.Contains(body, creds.SecurityToken.Reveal()) {
+		t.Fatalf("body %q does not hold the token", body)
+	}
+	for _, s := range []string{creds.SecurityToken.Reveal()[:20], creds.AccessKey.Reveal(), creds.SecretKey.Reveal()} {
+		if strings.Contains(got.Error(), s) {
 			t.Errorf("error %q contains a credential", got.Error())
 		}
 	}

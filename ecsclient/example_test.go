@@ -60,8 +60,8 @@ func Example() {
 		return
 	}
 	fmt.Println(job.Status, job.Status.Terminal(), job.EndTime.Sub(job.BeginTime))
-	fmt.Println(creds) // printed forms never reveal secrets
+	fmt.Printf("%+v\n", creds) // printed forms never reveal secrets
 	// Output:
 	// SUCCESS true 52.5s
-	// ecsclient.Credentials{AccessKey: AKEX***, SecretKey: [redacted], SecurityToken: unset}
+	// {AccessKey:[redacted] SecretKey:[redacted] SecurityToken:}
 }

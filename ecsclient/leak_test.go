@@ -12,24 +12,23 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
-// Credentials used only by the leak tests: long and distinctive, so any
+// leakCreds are used only by the leak tests: long and distinctive, so any
 // occurrence in output is unmistakable.
-var (
-	leakCreds = Credentials{
-		AccessKey:     "AKLEAKLEAKLEAKLEAK00",
-		SecretKey:     "SK-leak-secret-9f8e7d6c5b4a",
-		SecurityToken: "ST-leak-security-token-0a1b2c3d",
-	}
-	leakToken = "IAM-leak-token-4e5f6a7b8c9d"
-)
+var leakCreds = Credentials{
+	AccessKey:     "AKLEAKLEAKLEAKLEAK00",
+	SecretKey:     "SK-leak-secret-9f8e7d6c5b4a",
+	SecurityToken: "ST-leak-security-token-0a1b2c3d",
+}
 
 func assertNoSecret(t *testing.T, where, s string) {
 	t.Helper()
-	for _, secret := range []string{leakCreds.AccessKey, leakCreds.SecretKey, leakCreds.SecurityToken, leakToken} {
-		if strings.Contains(s, secret) {
-			t.Errorf("%s reveals %q:\n%s", where, secret, s)
+	for _, sec := range []secret.String{leakCreds.AccessKey, leakCreds.SecretKey, leakCreds.SecurityToken} {
+		if strings.Contains(s, sec.Reveal()) {
+			t.Errorf("%s reveals %q:\n%s", where, sec.Reveal(), s)
 		}
 	}
 }
@@ -37,27 +36,24 @@ func assertNoSecret(t *testing.T, where, s string) {
 func TestCredentialsNeverPrinted(t *testing.T) {
 	t.Parallel()
 	signed := mustNew(t, WithRegion("cn-north-4"), WithCredentials(leakCreds))
-	token := mustNew(t, WithRegion("cn-north-4"), WithToken(leakToken))
 	signer := &Signer{Credentials: leakCreds, ProjectID: testProject}
-	ta := &TokenAuth{Token: leakToken}
 	values := map[string]any{
 		"Credentials":     leakCreds,
 		"*Credentials":    &leakCreds,
 		"Signer":          *signer,
 		"*Signer":         signer,
-		"TokenAuth":       *ta,
-		"*TokenAuth":      ta,
 		"signing Client":  signed,
-		"token Client":    token,
 		"Client value":    *signed,
 		"struct field":    struct{ C Credentials }{leakCreds},
+		"pointer field":   struct{ C *Credentials }{&leakCreds},
 		"slice":           []Credentials{leakCreds},
 		"map":             map[string]*Signer{"s": signer},
 		"http.Client":     signed.hc,
 		"transport field": struct{ RT http.RoundTripper }{signed.hc.Transport},
+		"Client's Signer": signed.hc.Transport,
 	}
 	for name, v := range values {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%t", "%e"} {
 			assertNoSecret(t, fmt.Sprintf("%s printed with %s", name, verb), fmt.Sprintf(verb, v))
 		}
 		assertNoSecret(t, name+" with fmt.Sprint", fmt.Sprint(v))
@@ -73,8 +69,11 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 			assertNoSecret(t, name+" in a log line", buf.String())
 		}
 	}
-	if s := leakCreds.String(); !strings.Contains(s, "AKLE***") || !strings.Contains(s, "SecretKey: [redacted]") {
-		t.Errorf("Credentials.String() = %q, want the masked key and redaction markers", s)
+	if got, want := fmt.Sprintf("%+v", leakCreds), "{AccessKey:[redacted] SecretKey:[redacted] SecurityToken:[redacted]}"; got != want {
+		t.Errorf("Credentials printed with %%+v = %s, want %s", got, want)
+	}
+	if got, want := signed.String(), "ecsclient.Client{Endpoint: https://ecs.cn-north-4.myhuaweicloud.com/, Auth: AK/SK AKLE***}"; got != want {
+		t.Errorf("Client.String() = %s, want %s (with the masked access key)", got, want)
 	}
 }
 
@@ -101,7 +100,7 @@ func TestCredentialsNeverInErrors(t *testing.T) {
 		},
 		"plain text": func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 500, echo(r)) },
 		"request id header": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("X-Request-Id", r.Header.Get("X-Security-Token")+r.Header.Get("X-Auth-Token"))
+			w.Header().Set("X-Request-Id", r.Header.Get("X-Security-Token"))
 			w.WriteHeader(403)
 		},
 		"2xx error body": func(w http.ResponseWriter, r *http.Request) {
@@ -115,30 +114,28 @@ func TestCredentialsNeverInErrors(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	for name := range answers {
-		for auth, opt := range map[string]Option{"AK/SK": WithCredentials(leakCreds), "token": WithToken(leakToken)} {
-			t.Run(name+" "+auth, func(t *testing.T) {
-				t.Parallel()
-				hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-					r = r.Clone(r.Context())
-					r.Header.Set("X-Answer", name)
-					return srv.Client().Transport.RoundTrip(r)
-				})}
-				c := mustNew(t, WithEndpoint(srv.URL), opt, WithHTTPClient(hc), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
-				_, err1 := c.ShowJob(t.Context(), testProject, testJob)
-				_, err2 := c.ShowServer(t.Context(), testProject, testServer)
-				_, err3 := c.MigrateServer(t.Context(), testProject, testServer, Target{})
-				for _, err := range []error{err1, err2, err3} {
-					if err == nil {
-						t.Fatal("want an error")
-					}
-					assertNoSecret(t, "error", err.Error())
-					assertNoSecret(t, "error %+v", fmt.Sprintf("%+v", err))
-					if ae, ok := errors.AsType[*APIError](err); ok {
-						assertNoSecret(t, "APIError %#v", fmt.Sprintf("%#v", *ae))
-					}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				r = r.Clone(r.Context())
+				r.Header.Set("X-Answer", name)
+				return srv.Client().Transport.RoundTrip(r)
+			})}
+			c := mustNew(t, WithEndpoint(srv.URL), WithCredentials(leakCreds), WithHTTPClient(hc), WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+			_, err1 := c.ShowJob(t.Context(), testProject, testJob)
+			_, err2 := c.ShowServer(t.Context(), testProject, testServer)
+			_, err3 := c.MigrateServer(t.Context(), testProject, testServer, Target{})
+			for _, err := range []error{err1, err2, err3} {
+				if err == nil {
+					t.Fatal("want an error")
 				}
-			})
-		}
+				assertNoSecret(t, "error", err.Error())
+				assertNoSecret(t, "error %+v", fmt.Sprintf("%+v", err))
+				if ae, ok := errors.AsType[*APIError](err); ok {
+					assertNoSecret(t, "APIError %#v", fmt.Sprintf("%#v", *ae))
+				}
+			}
+		})
 	}
 }
 
@@ -155,7 +152,7 @@ func TestCredentialsNeverInTransportErrors(t *testing.T) {
 	}
 	assertNoSecret(t, "transport error", err.Error())
 
-	_, err = New(WithCredentials(leakCreds), WithEndpoint("http://"+leakCreds.AccessKey+":"+leakCreds.SecretKey+"@example.com"))
+	_, err = New(WithCredentials(leakCreds), WithEndpoint("http://"+leakCreds.AccessKey.Reveal()+":"+leakCreds.SecretKey.Reveal()+"@example.com"))
 	if err == nil {
 		t.Fatal("endpoint with user info accepted")
 	}
@@ -169,13 +166,12 @@ func TestCredentialsNeverInPanics(t *testing.T) {
 		values := map[string]any{
 			"creds":  leakCreds,
 			"signer": &Signer{Credentials: leakCreds},
-			"token":  TokenAuth{Token: leakToken},
-			"error":  fmt.Errorf("boom with %v and %+v", leakCreds, &TokenAuth{Token: leakToken}),
+			"error":  fmt.Errorf("boom with %v and %+v", leakCreds, &Signer{Credentials: leakCreds}),
 		}
 		panic(values[v])
 	}
 	t.Parallel()
-	for _, which := range []string{"creds", "signer", "token", "error"} {
+	for _, which := range []string{"creds", "signer", "error"} {
 		cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestCredentialsNeverInPanics$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "ECSCLIENT_LEAK_PANIC="+which)
 		out, err := cmd.CombinedOutput()

@@ -20,7 +20,6 @@ type settings struct {
 	region    string
 	endpoint  string
 	creds     *Credentials
-	token     *string
 	hc        *http.Client
 	retry     *RetryPolicy
 	userAgent string
@@ -60,18 +59,6 @@ func WithCredentials(c Credentials) Option {
 			return errors.New("credentials: access key and secret key are both required")
 		}
 		s.creds = &c
-		return nil
-	}
-}
-
-// WithToken makes the client send an IAM token as X-Auth-Token instead of
-// signing; see [TokenAuth].
-func WithToken(token string) Option {
-	return func(s *settings) error {
-		if token == "" {
-			return errors.New("token: empty")
-		}
-		s.token = &token
 		return nil
 	}
 }

@@ -2,11 +2,9 @@ package ecsclient
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -21,6 +19,9 @@ import (
 // the request has none), X-Security-Token (for temporary credentials) and
 // Authorization. Because every round trip signs afresh, a retried request is
 // re-signed with a new date.
+//
+// A Signer may be printed, logged and encoded as it is: its [Credentials]
+// show only redacted forms.
 type Signer struct {
 	// Credentials are the key pair that signs.
 	Credentials Credentials
@@ -68,7 +69,7 @@ func (s *Signer) sign(r *http.Request, body []byte) error {
 		r.Header.Set(headerProjectID, s.ProjectID)
 	}
 	if tok := s.Credentials.SecurityToken; tok != "" {
-		r.Header.Set(headerSecToken, tok)
+		r.Header.Set(headerSecToken, tok.Reveal())
 	}
 	query, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -81,8 +82,8 @@ func (s *Signer) sign(r *http.Request, body []byte) error {
 	signed := signedHeaderNames(r.Header)
 	canon := canonicalRequest(r.Method, canonicalURI(r.URL.Path), canonicalQuery(query),
 		canonicalHeaders(r.Header, signed), signed, payload)
-	sig := signature(s.Credentials.SecretKey, stringToSign(canon, date))
-	r.Header.Set("Authorization", authorizationValue(s.Credentials.AccessKey, signed, sig))
+	sig := signature(s.Credentials.SecretKey.Reveal(), stringToSign(canon, date))
+	r.Header.Set("Authorization", authorizationValue(s.Credentials.AccessKey.Reveal(), signed, sig))
 	return nil
 }
 
@@ -100,23 +101,14 @@ func (s *Signer) base() http.RoundTripper {
 	return http.DefaultTransport
 }
 
-// String returns a redacted description of the signer.
-func (s Signer) String() string {
-	return fmt.Sprintf("ecsclient.Signer{Credentials: %s, ProjectID: %q}", s.Credentials.String(), s.ProjectID)
+// Format implements [fmt.Formatter] by printing s's fields, whose
+// Credentials redact themselves. It is needed for the reason given at
+// [Credentials.Format]: a *Signer is often inside another value (an
+// [http.Client]'s Transport).
+func (s Signer) Format(f fmt.State, verb rune) {
+	type signer Signer // the fields without this method
+	fmt.Fprintf(f, fmt.FormatString(f, verb), signer(s))
 }
-
-// GoString returns the same redacted description as [Signer.String].
-func (s Signer) GoString() string { return s.String() }
-
-// Format implements [fmt.Formatter] so that every verb prints the redacted
-// description.
-func (s Signer) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String()) }
-
-// LogValue implements [slog.LogValuer] with the redacted description.
-func (s Signer) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// MarshalJSON encodes the redacted description.
-func (s Signer) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // drainBody reads and closes req.Body, returning the bytes (nil when there
 // is no body).

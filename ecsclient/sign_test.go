@@ -315,46 +315,17 @@ func TestSigner_errors(t *testing.T) {
 	}
 }
 
-func TestTokenAuth(t *testing.T) {
-	t.Parallel()
-	ta := &TokenAuth{Token: "iam-token-value"}
-	req := httptest.NewRequest(http.MethodGet, "https://example.com/v1/p/jobs/j", nil)
-	req.Header.Set("Authorization", "stale")
-	got := captureSigned(t, ta, req)
-	if g := got.Header.Get("X-Auth-Token"); g != "iam-token-value" {
-		t.Errorf("X-Auth-Token = %q", g)
-	}
-	if g := got.Header.Get("Authorization"); g != "" {
-		t.Errorf("Authorization = %q, want none", g)
-	}
-	if g := req.Header.Get("X-Auth-Token"); g != "" {
-		t.Error("caller's request gained X-Auth-Token")
-	}
-	if _, err := (&TokenAuth{}).RoundTrip(httptest.NewRequest(http.MethodGet, "https://example.com/", nil)); !errors.Is(err, errNoToken) {
-		t.Errorf("empty token: err = %v, want %v", err, errNoToken)
-	}
-}
-
-// captureSigned runs rt on req with a base transport that records the
-// outgoing request and answers 204.
-func captureSigned(t *testing.T, rt http.RoundTripper, req *http.Request) *http.Request {
+// captureSigned runs a copy of s on req with a base transport that records
+// the outgoing request and answers 204.
+func captureSigned(t *testing.T, s *Signer, req *http.Request) *http.Request {
 	t.Helper()
 	var got *http.Request
-	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	c := *s
+	c.Base = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		got = r
 		return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody, Request: r}, nil
 	})
-	switch v := rt.(type) {
-	case *Signer:
-		c := *v
-		c.Base = base
-		rt = &c
-	case *TokenAuth:
-		c := *v
-		c.Base = base
-		rt = &c
-	}
-	resp, err := rt.RoundTrip(req)
+	resp, err := c.RoundTrip(req)
 	if err != nil {
 		t.Fatalf("RoundTrip: %v", err)
 	}

@@ -31,8 +31,8 @@ func verifySignature(r *http.Request, body []byte, c Credentials) error {
 		}
 		fields[k] = v
 	}
-	if fields["Access"] != c.AccessKey {
-		return fmt.Errorf("access key %q, want %q", fields["Access"], c.AccessKey)
+	if fields["Access"] != c.AccessKey.Reveal() {
+		return fmt.Errorf("access key %q, want %q", fields["Access"], c.AccessKey.Reveal())
 	}
 	date := r.Header.Get("X-Sdk-Date")
 	if _, err := time.Parse("20060102T150405Z", date); err != nil {
@@ -42,7 +42,7 @@ func verifySignature(r *http.Request, body []byte, c Credentials) error {
 	if !contains(signed, "x-sdk-date") {
 		return fmt.Errorf("x-sdk-date not signed: %v", signed)
 	}
-	if c.SecurityToken != "" && (r.Header.Get("X-Security-Token") != c.SecurityToken || !contains(signed, "x-security-token")) {
+	if c.SecurityToken != "" && (r.Header.Get("X-Security-Token") != c.SecurityToken.Reveal() || !contains(signed, "x-security-token")) {
 		return fmt.Errorf("security token missing or unsigned")
 	}
 
@@ -93,7 +93,7 @@ func verifySignature(r *http.Request, body []byte, c Credentials) error {
 	sum := sha256.Sum256(body)
 	canon := strings.Join([]string{r.Method, u, strings.Join(pairs, "&"), hdr.String(), fields["SignedHeaders"], hex.EncodeToString(sum[:])}, "\n")
 	csum := sha256.Sum256([]byte(canon))
-	mac := hmac.New(sha256.New, []byte(c.SecretKey))
+	mac := hmac.New(sha256.New, []byte(c.SecretKey.Reveal()))
 	mac.Write([]byte("SDK-HMAC-SHA256\n" + date + "\n" + hex.EncodeToString(csum[:])))
 	if want := hex.EncodeToString(mac.Sum(nil)); !hmac.Equal([]byte(want), []byte(fields["Signature"])) {
 		return fmt.Errorf("signature mismatch; server canonical request:\n%s", canon)

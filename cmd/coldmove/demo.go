@@ -121,7 +121,7 @@ func (d *demo) run(ctx context.Context, bin string, timeout time.Duration, keep 
 
 	cred := fleet.Credentials[0]
 	env := []string{
-		"HUAWEICLOUD_SDK_AK=" + string(cred.AccessKey), "HUAWEICLOUD_SDK_SK=" + string(cred.SecretKey),
+		"HUAWEICLOUD_SDK_AK=" + cred.AccessKey.Reveal(), "HUAWEICLOUD_SDK_SK=" + cred.SecretKey.Reveal(),
 		"HUAWEICLOUD_SDK_PROJECT_ID=" + fleet.Inventory.Projects[0].ID, "COLDMOVE_REGION=cn-north-4",
 		"COLDMOVE_ECS_ENDPOINT=" + sim.url, "NATS_URL=" + ns.ClientURL(),
 		"COLDMOVE_POLL_INTERVAL=1s", "COLDMOVE_CONSUMER_BACKOFF=1s,2s,4s", "COLDMOVE_LOG_LEVEL=debug",

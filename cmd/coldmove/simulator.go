@@ -117,10 +117,10 @@ func printEnv(w io.Writer, url string, cred ecstest.Credential, inv ecstest.Inve
 	fmt.Fprintf(w, "# coldmove simulator: the ECS API on %s\n", url)
 	fmt.Fprintf(w, "export COLDMOVE_ECS_ENDPOINT=%s\n", url)
 	fmt.Fprintf(w, "export COLDMOVE_REGION=cn-north-4\n")
-	fmt.Fprintf(w, "export HUAWEICLOUD_SDK_AK=%s\n", string(cred.AccessKey))
-	fmt.Fprintf(w, "export HUAWEICLOUD_SDK_SK=%s\n", string(cred.SecretKey))
+	fmt.Fprintf(w, "export HUAWEICLOUD_SDK_AK=%s\n", cred.AccessKey.Reveal())
+	fmt.Fprintf(w, "export HUAWEICLOUD_SDK_SK=%s\n", cred.SecretKey.Reveal())
 	if cred.SecurityToken != "" {
-		fmt.Fprintf(w, "export HUAWEICLOUD_SDK_SECURITY_TOKEN=%s\n", string(cred.SecurityToken))
+		fmt.Fprintf(w, "export HUAWEICLOUD_SDK_SECURITY_TOKEN=%s\n", cred.SecurityToken.Reveal())
 	}
 	if len(inv.Projects) > 0 {
 		fmt.Fprintf(w, "export HUAWEICLOUD_SDK_PROJECT_ID=%s\n", inv.Projects[0].ID)

@@ -95,10 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func printEnv(w io.Writer, url string, cred ecstest.Credential, projects []string) {
 	fmt.Fprintf(w, "# ecssim: ECS simulator listening on %s\n", url)
 	fmt.Fprintf(w, "export COLDMOVE_ECS_ENDPOINT=%s\n", url)
-	fmt.Fprintf(w, "export HUAWEICLOUD_SDK_AK=%s\n", cred.AccessKey)
-	fmt.Fprintf(w, "export HUAWEICLOUD_SDK_SK=%s\n", cred.SecretKey)
+	fmt.Fprintf(w, "export HUAWEICLOUD_SDK_AK=%s\n", cred.AccessKey.Reveal())
+	fmt.Fprintf(w, "export HUAWEICLOUD_SDK_SK=%s\n", cred.SecretKey.Reveal())
 	if cred.SecurityToken != "" {
-		fmt.Fprintf(w, "export HUAWEICLOUD_SDK_SECURITY_TOKEN=%s\n", cred.SecurityToken)
+		fmt.Fprintf(w, "export HUAWEICLOUD_SDK_SECURITY_TOKEN=%s\n", cred.SecurityToken.Reveal())
 	}
 	if len(projects) > 0 {
 		fmt.Fprintf(w, "export HUAWEICLOUD_SDK_PROJECT_ID=%s\n", projects[0])

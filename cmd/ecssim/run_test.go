@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/coldmove/coldmove/ecsclient"
+	"github.com/coldmove/coldmove/secret"
 )
 
 // started is a running ecssim: its printed environment and its end.
@@ -71,7 +72,7 @@ func (s *started) client(t *testing.T) *ecsclient.Client {
 	t.Helper()
 	c, err := ecsclient.New(
 		ecsclient.WithEndpoint(s.env["COLDMOVE_ECS_ENDPOINT"]),
-		ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: s.env["HUAWEICLOUD_SDK_AK"], SecretKey: s.env["HUAWEICLOUD_SDK_SK"]}),
+		ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: secret.String(s.env["HUAWEICLOUD_SDK_AK"]), SecretKey: secret.String(s.env["HUAWEICLOUD_SDK_SK"])}),
 		ecsclient.WithHTTPClient(&http.Client{}),
 	)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 // DefaultMaxClockSkew is how far X-Sdk-Date may be from the gateway clock
@@ -44,10 +46,10 @@ func newAuthenticator(maxSkew time.Duration) *authenticator {
 
 func (a *authenticator) addCredential(c Credential) {
 	k := &accessKey{cred: c}
-	k.macs.New = func() any { return hmac.New(sha256.New, []byte(c.SecretKey)) }
+	k.macs.New = func() any { return hmac.New(sha256.New, []byte(c.SecretKey.Reveal())) }
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.keys[c.AccessKey] = k
+	a.keys[c.AccessKey.Reveal()] = k
 }
 
 // signatureMatches reports whether sig (hex) is the signature of canonical
@@ -100,10 +102,10 @@ func fromHex(c byte) (byte, bool) {
 	return 0, false
 }
 
-func (a *authenticator) addToken(token string) {
+func (a *authenticator) addToken(token secret.String) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.tokens[token] = struct{}{}
+	a.tokens[token.Reveal()] = struct{}{}
 }
 
 func (a *authenticator) key(ak string) (*accessKey, bool) {
@@ -231,7 +233,7 @@ func (a *authenticator) verify(r *http.Request, body []byte, now time.Time) *api
 	switch {
 	case cred.SecurityToken == "" && got != "":
 		return authFailure("a security token was sent with a permanent access key")
-	case cred.SecurityToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(cred.SecurityToken)) != 1:
+	case cred.SecurityToken != "" && subtle.ConstantTimeCompare([]byte(got), []byte(cred.SecurityToken.Reveal())) != 1:
 		return authFailure("the security token is missing or invalid")
 	}
 	return nil

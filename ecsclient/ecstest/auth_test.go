@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -173,8 +175,8 @@ func TestAuthentication(t *testing.T) {
 			if !strings.Contains(msg, tt.wantMsgPart) {
 				t.Errorf("message %s lacks %q", msg, tt.wantMsgPart)
 			}
-			for _, secret := range []string{perm.SecretKey, temp.SecretKey, temp.SecurityToken, token} {
-				if strings.Contains(msg, secret) {
+			for _, s := range []secret.String{perm.SecretKey, temp.SecretKey, temp.SecurityToken, token} {
+				if strings.Contains(msg, s.Reveal()) {
 					t.Errorf("error body reveals a secret: %s", msg)
 				}
 			}
@@ -206,7 +208,7 @@ func TestSecurityTokenRedactedInCanonicalRequest(t *testing.T) {
 	req := c.newRequest(http.MethodGet, serverPath(srv.ProjectID(), "x"), "")
 	sign(t, req, "", Credential{AccessKey: temp.AccessKey, SecretKey: "wrong", SecurityToken: temp.SecurityToken}, time.Now())
 	resp := c.send(req).mustStatus(t, http.StatusUnauthorized)
-	if strings.Contains(string(resp.body), temp.SecurityToken) || !strings.Contains(string(resp.body), "x-security-token:***") {
+	if strings.Contains(string(resp.body), temp.SecurityToken.Reveal()) || !strings.Contains(string(resp.body), "x-security-token:***") {
 		t.Errorf("body = %s, want the token shown as ***", resp.body)
 	}
 }
@@ -223,8 +225,8 @@ func signUnsignedPayload(t *testing.T, req *http.Request, cred Credential) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := computeSignature(cred.SecretKey, stringToSign(req.Header.Get("X-Sdk-Date"), canonical))
-	req.Header.Set("Authorization", signAlgorithm+" Access="+cred.AccessKey+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
+	sig := computeSignature(cred.SecretKey.Reveal(), stringToSign(req.Header.Get("X-Sdk-Date"), canonical))
+	req.Header.Set("Authorization", signAlgorithm+" Access="+cred.AccessKey.Reveal()+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
 }
 
 func cmpOrStr(v, def string) string {

@@ -9,7 +9,7 @@ import (
 // Credentials returns the generated credential the server accepts, in the
 // form [ecsclient.WithCredentials] takes.
 func (s *Server) Credentials() ecsclient.Credentials {
-	return ecsclient.Credentials{AccessKey: s.cred.AccessKey, SecretKey: s.cred.SecretKey, SecurityToken: s.cred.SecurityToken}
+	return ecsclient.Credentials(s.cred)
 }
 
 // Client returns an [ecsclient.Client] for the server: endpoint [Server.URL],

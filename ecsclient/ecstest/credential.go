@@ -2,38 +2,19 @@ package ecstest
 
 import (
 	"crypto/rand"
-	"fmt"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 // Credential is an access key the simulator accepts. With a SecurityToken it
 // is a temporary credential: requests must then carry that token in
-// X-Security-Token. Its String and GoString never reveal the secret key or
-// the token, and show only the start of the access key.
+// X-Security-Token. Its fields are [secret.String] values, as in
+// [ecsclient.Credentials] (to which a Credential converts), so it prints,
+// logs and encodes redacted; a JSON seed sets them as plain strings.
 type Credential struct {
-	AccessKey     string `json:"access_key"`
-	SecretKey     string `json:"secret_key"`
-	SecurityToken string `json:"security_token,omitempty"`
-}
-
-// String describes the credential without its secrets.
-func (c Credential) String() string {
-	return fmt.Sprintf("ecstest.Credential{AccessKey:%s SecretKey:%s SecurityToken:%s}",
-		redact(c.AccessKey, 4), redact(c.SecretKey, 0), redact(c.SecurityToken, 0))
-}
-
-// GoString is [Credential.String], so %#v does not reveal secrets either.
-func (c Credential) GoString() string { return c.String() }
-
-// redact shows at most keep leading characters of s.
-func redact(s string, keep int) string {
-	switch {
-	case s == "":
-		return `""`
-	case len(s) <= keep*2:
-		return "***"
-	default:
-		return s[:keep] + "***"
-	}
+	AccessKey     secret.String `json:"access_key"`
+	SecretKey     secret.String `json:"secret_key"`
+	SecurityToken secret.String `json:"security_token,omitempty"`
 }
 
 // GenerateCredential returns a fresh random permanent credential: a
@@ -57,11 +38,11 @@ const (
 )
 
 // randomString returns n characters of alphabet chosen by crypto/rand.
-func randomString(n int, alphabet string) string {
+func randomString(n int, alphabet string) secret.String {
 	buf := make([]byte, n)
 	_, _ = rand.Read(buf) // never fails: crypto/rand.Read panics or succeeds
 	for i, b := range buf {
 		buf[i] = alphabet[int(b)%len(alphabet)]
 	}
-	return string(buf)
+	return secret.String(buf)
 }

@@ -2,15 +2,6 @@ package ecstest
 
 import "fmt"
 
-// String summarises the configuration without its credentials and tokens.
-func (c Config) String() string {
-	return fmt.Sprintf("ecstest.Config{Seed:%d Projects:%d Credentials:%d Tokens:%d RateLimit:%+v Retention:%v BasePath:%q}",
-		c.Seed, len(c.Inventory.Projects), len(c.Credentials), len(c.Tokens), c.RateLimit, c.Retention, c.BasePath)
-}
-
-// GoString is [Config.String], so %#v does not reveal secrets either.
-func (c Config) GoString() string { return c.String() }
-
 // String summarises the simulator's inventory; it never shows credentials.
 func (s *Simulator) String() string {
 	s.mu.RLock()

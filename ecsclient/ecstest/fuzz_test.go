@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 func FuzzDecodeMigrateBody(f *testing.F) {
@@ -78,7 +80,7 @@ func FuzzDecodeActionBody(f *testing.F) {
 // and one of the statuses the API uses.
 func FuzzServeHTTP(f *testing.F) {
 	sim, err := NewSimulator(Config{
-		Clock: NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), Tokens: []string{"tok"},
+		Clock: NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), Tokens: []secret.String{"tok"},
 		Inventory: Inventory{Projects: []ProjectSpec{{
 			ID:             "p",
 			DedicatedHosts: []HostSpec{{ID: "h1", VCPUs: 4}},

@@ -62,7 +62,7 @@ func sign(t testing.TB, req *http.Request, body string, cred Credential, at time
 	t.Helper()
 	req.Header.Set("X-Sdk-Date", at.UTC().Format(sdkDateLayout))
 	if cred.SecurityToken != "" {
-		req.Header.Set("X-Security-Token", cred.SecurityToken)
+		req.Header.Set("X-Security-Token", cred.SecurityToken.Reveal())
 	}
 	var signed []string
 	for name := range req.Header {
@@ -92,8 +92,8 @@ func signWith(t testing.TB, req *http.Request, body string, cred Credential, sig
 	if err != nil {
 		t.Fatalf("canonical request: %v", err)
 	}
-	sig := computeSignature(cred.SecretKey, stringToSign(req.Header.Get("X-Sdk-Date"), canonical))
-	req.Header.Set("Authorization", signAlgorithm+" Access="+cred.AccessKey+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
+	sig := computeSignature(cred.SecretKey.Reveal(), stringToSign(req.Header.Get("X-Sdk-Date"), canonical))
+	req.Header.Set("Authorization", signAlgorithm+" Access="+cred.AccessKey.Reveal()+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+sig)
 }
 
 // send sends req and reads the whole answer.

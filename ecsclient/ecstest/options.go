@@ -1,6 +1,10 @@
 package ecstest
 
-import "time"
+import (
+	"time"
+
+	"github.com/coldmove/coldmove/secret"
+)
 
 // Option configures a [Server] made by [NewServer].
 type Option func(*Config)
@@ -34,7 +38,7 @@ func WithCredentials(c ...Credential) Option {
 }
 
 // WithTokens adds accepted X-Auth-Token values.
-func WithTokens(tokens ...string) Option {
+func WithTokens(tokens ...secret.String) Option {
 	return func(cfg *Config) { cfg.Tokens = append(cfg.Tokens, tokens...) }
 }
 

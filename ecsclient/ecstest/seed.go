@@ -7,19 +7,21 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 // seedFile is the JSON seed document served by cmd/ecssim.
 type seedFile struct {
-	Seed           uint64        `json:"seed"`
-	Credentials    []Credential  `json:"credentials"`
-	Tokens         []string      `json:"tokens"`
-	JobTimings     *seedTimings  `json:"job_timings"`
-	Retention      string        `json:"retention"`
-	MaxClockSkew   string        `json:"max_clock_skew"`
-	RateLimit      RateLimit     `json:"rate_limit"`
-	RequestLogSize int           `json:"request_log_size"`
-	Projects       []ProjectSpec `json:"projects"`
+	Seed           uint64          `json:"seed"`
+	Credentials    []Credential    `json:"credentials"`
+	Tokens         []secret.String `json:"tokens"`
+	JobTimings     *seedTimings    `json:"job_timings"`
+	Retention      string          `json:"retention"`
+	MaxClockSkew   string          `json:"max_clock_skew"`
+	RateLimit      RateLimit       `json:"rate_limit"`
+	RequestLogSize int             `json:"request_log_size"`
+	Projects       []ProjectSpec   `json:"projects"`
 }
 
 // seedTimings holds job timings as Go duration strings ("1.5s"); an empty

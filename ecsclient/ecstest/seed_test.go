@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 func TestParseSeed(t *testing.T) {
@@ -18,6 +20,7 @@ func TestParseSeed(t *testing.T) {
 	  "rate_limit": {"per_second": 50, "burst": 100},
 	  "request_log_size": 7,
 	  "tokens": ["t"],
+	  "credentials": [{"access_key": "AKSEEDSEEDSEED01", "secret_key": "seed-secret", "security_token": "seed-token"}],
 	  "projects": [{"id": "p", "dedicated_hosts": [{"id": "h", "vcpus": 8}], "servers": [{"id": "s", "dedicated_host_id": "h", "status": "ACTIVE"}]}]
 	}`
 	cfg, err := ParseSeed([]byte(doc))
@@ -31,7 +34,8 @@ func TestParseSeed(t *testing.T) {
 		MaxClockSkew:   5 * time.Minute,
 		RateLimit:      RateLimit{PerSecond: 50, Burst: 100},
 		RequestLogSize: 7,
-		Tokens:         []string{"t"},
+		Tokens:         []secret.String{"t"},
+		Credentials:    []Credential{{AccessKey: "AKSEEDSEEDSEED01", SecretKey: "seed-secret", SecurityToken: "seed-token"}},
 		Inventory: Inventory{Projects: []ProjectSpec{{
 			ID:             "p",
 			DedicatedHosts: []HostSpec{{ID: "h", VCPUs: 8}},
@@ -98,7 +102,7 @@ func TestNewSimulatorRefusesBadConfig(t *testing.T) {
 		"negative timings":       {Config{Timings: &JobTimings{Queued: -1}}, "negative"},
 		"negative rate":          {Config{RateLimit: RateLimit{PerSecond: -1}}, "negative"},
 		"empty credential":       {Config{Credentials: []Credential{{AccessKey: "a"}}}, "credential 0"},
-		"empty token":            {Config{Tokens: []string{""}}, "token 0"},
+		"empty token":            {Config{Tokens: []secret.String{""}}, "token 0"},
 		"base path with slash":   {Config{BasePath: "/ecs/"}, "base path"},
 		"relative base path":     {Config{BasePath: "ecs"}, "base path"},
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/coldmove/coldmove/secret"
 )
 
 // DefaultRetention is how long finished jobs stay visible, as the real API
@@ -67,7 +69,7 @@ type Config struct {
 	// Credentials accepted for SDK-HMAC-SHA256 signatures.
 	Credentials []Credential
 	// Tokens accepted in X-Auth-Token.
-	Tokens []string
+	Tokens []secret.String
 	// RateLimit per project; the zero value means unlimited.
 	RateLimit RateLimit
 	// RequestLogSize is how many requests the log keeps; 0 means
@@ -198,7 +200,7 @@ func (s *Simulator) AddCredential(c Credential) error {
 }
 
 // AddToken makes the simulator accept token in X-Auth-Token.
-func (s *Simulator) AddToken(token string) error {
+func (s *Simulator) AddToken(token secret.String) error {
 	if token == "" {
 		return errors.New("token must not be empty")
 	}

@@ -72,7 +72,7 @@ func TestHTTPReceiver(t *testing.T) {
 		if tc.code == 503 && resp.Header.Get("Retry-After") == "" {
 			t.Errorf("%s: no Retry-After", tc.name)
 		}
-		if resp.Header.Get("Content-Type") != "application/json" || strings.Contains(o.Message, e.sim.Credentials().SecretKey) {
+		if resp.Header.Get("Content-Type") != "application/json" || strings.Contains(o.Message, e.sim.Credentials().SecretKey.Reveal()) {
 			t.Errorf("%s: content type %q", tc.name, resp.Header.Get("Content-Type"))
 		}
 	}

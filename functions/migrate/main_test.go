@@ -114,7 +114,7 @@ func TestLambdaRuntime(t *testing.T) {
 	viaSQS := sim.AddServer(ecstest.ServerSpec{})
 	creds := sim.Credentials()
 	emu := lambdatest.Start(t, bootstrap(t), 30*time.Second,
-		"HUAWEICLOUD_SDK_AK="+creds.AccessKey, "HUAWEICLOUD_SDK_SK="+creds.SecretKey,
+		"HUAWEICLOUD_SDK_AK="+creds.AccessKey.Reveal(), "HUAWEICLOUD_SDK_SK="+creds.SecretKey.Reveal(),
 		"HUAWEICLOUD_SDK_PROJECT_ID="+sim.ProjectID(), "COLDMOVE_REGION=cn-north-4",
 		"COLDMOVE_ECS_ENDPOINT="+sim.URL, "NATS_URL="+ns.ClientURL())
 	e := &env{host: host}
@@ -148,7 +148,7 @@ func TestLambdaRuntime(t *testing.T) {
 	if sim.Migrations(direct) != 1 || sim.MigrateCalls(viaSQS) != 0 {
 		t.Errorf("migrations: direct %d, throttled SQS record %d calls", sim.Migrations(direct), sim.MigrateCalls(viaSQS))
 	}
-	if strings.Contains(emu.Output(), creds.SecretKey) {
+	if strings.Contains(emu.Output(), creds.SecretKey.Reveal()) {
 		t.Error("the function's output contains the secret key")
 	}
 	if !strings.Contains(emu.Output(), `"requestId"`) {

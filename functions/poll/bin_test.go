@@ -54,8 +54,8 @@ func pollBinary(tb testing.TB) string {
 func (e *env) environ(extra ...string) []string {
 	cred := e.sim.Credentials()
 	env := []string{
-		"HUAWEICLOUD_SDK_AK=" + cred.AccessKey,
-		"HUAWEICLOUD_SDK_SK=" + cred.SecretKey,
+		"HUAWEICLOUD_SDK_AK=" + cred.AccessKey.Reveal(),
+		"HUAWEICLOUD_SDK_SK=" + cred.SecretKey.Reveal(),
 		"HUAWEICLOUD_SDK_PROJECT_ID=" + e.sim.ProjectID(),
 		"COLDMOVE_REGION=" + testRegion,
 		"COLDMOVE_ECS_ENDPOINT=" + e.sim.URL,
@@ -63,7 +63,7 @@ func (e *env) environ(extra ...string) []string {
 		"COLDMOVE_LOG_LEVEL=debug",
 	}
 	if cred.SecurityToken != "" {
-		env = append(env, "HUAWEICLOUD_SDK_SECURITY_TOKEN="+cred.SecurityToken)
+		env = append(env, "HUAWEICLOUD_SDK_SECURITY_TOKEN="+cred.SecurityToken.Reveal())
 	}
 	return append(env, extra...)
 }
