@@ -73,9 +73,12 @@ bench:
 	$(GO) test -run '^$$' -bench . -skip '$(LONGBENCH)' -benchmem -benchtime $(BENCHTIME) ./...
 	$(GO) test -run '^$$' -bench '$(LONGBENCH)' -benchmem -benchtime 1x ./functions/poll
 
-## demo: the whole flow on an embedded NATS server and the ECS simulator.
+## demo: the whole flow on an embedded NATS server and the ECS simulator:
+## builds the CLI and both functions into ./bin, then runs `coldmove demo`.
 demo:
-	@echo "make demo is not available yet: it arrives with its own issue."; exit 2
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./cmd/coldmove ./functions/migrate ./functions/poll
+	$(BIN)/coldmove demo --bin $(BIN)
 
 clean:
 	rm -rf $(BIN) $(DIST)

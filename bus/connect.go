@@ -115,6 +115,10 @@ func (b *Bus) Conn() *nats.Conn { return b.nc }
 // JetStream returns the JetStream handle, for the ledger.
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
 
+// Connected reports whether the connection is up (not reconnecting or
+// closed).
+func (b *Bus) Connected() bool { return b.nc.IsConnected() }
+
 // Config returns the configuration.
 func (b *Bus) Config() Config { return b.cfg }
 

@@ -166,3 +166,12 @@ func (l *Ledger) Owner() string { return l.owner }
 
 // Bucket returns the bucket name.
 func (l *Ledger) Bucket() string { return l.cfg.Bucket }
+
+// Ping asks JetStream for the bucket's stream: it fails when the ledger
+// cannot be reached.
+func (l *Ledger) Ping(ctx context.Context) error {
+	if _, err := l.stream.Info(ctx); err != nil {
+		return fmt.Errorf("ledger: bucket %s: %w", l.cfg.Bucket, err)
+	}
+	return nil
+}

@@ -304,7 +304,7 @@ func (d *demo) summary(sts []*story, sim simCounter, took time.Duration) bool {
 		}
 		elapsed := "-"
 		if !s.ended.IsZero() {
-			elapsed = s.ended.Sub(s.sent).Round(100 * time.Millisecond).String()
+			elapsed = fmt.Sprintf("%.1fs", s.ended.Sub(s.sent).Seconds())
 		}
 		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%d (want %d)\t%s\t\n", mark, s.name, s.expect, got, calls, s.calls, elapsed)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/coldmove/coldmove/bus"
 	"github.com/coldmove/coldmove/internal/ecspool"
 	"github.com/coldmove/coldmove/internal/platform"
+	"github.com/coldmove/coldmove/ledger"
 )
 
 // app holds what a process builds once and reuses for every request (a
@@ -22,6 +23,7 @@ type app struct {
 	cfg     Config
 	log     *slog.Logger
 	bus     *bus.Bus
+	ledger  *ledger.Ledger
 	handler *Handler
 	lambda  *lambdaAdapter
 }
@@ -44,7 +46,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	h := NewHandler(HandlerConfig{ProjectID: cfg.ECS.ProjectID, Region: cfg.ECS.Region, MigrationTimeout: cfg.MigrationTimeout},
 		clients, l, b, log)
 	log.InfoContext(ctx, "connected", "region", cfg.ECS.Region, "project_id", cfg.ECS.ProjectID, "endpoint", cfg.ECS.Endpoint)
-	return &app{cfg: cfg, log: log, bus: b, handler: h, lambda: &lambdaAdapter{h: h, log: log}}, nil
+	return &app{cfg: cfg, log: log, bus: b, ledger: l, handler: h, lambda: &lambdaAdapter{h: h, log: log}}, nil
 }
 
 // Bus returns the NATS connection, drained when the process stops.
@@ -67,7 +69,7 @@ func (a *app) Serve(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listen on COLDMOVE_HTTP_ADDR %s: %w", addr, err)
 		}
-		srv := &http.Server{Handler: &httpReceiver{h: a.handler, log: a.log}, ReadHeaderTimeout: 10 * time.Second}
+		srv := &http.Server{Handler: &httpReceiver{h: a.handler, log: a.log, health: a.health}, ReadHeaderTimeout: 10 * time.Second}
 		a.log.InfoContext(ctx, "serving HTTP CloudEvents", "addr", ln.Addr().String())
 		wg.Add(2)
 		go func() {
@@ -97,6 +99,14 @@ func (a *app) Serve(ctx context.Context) error {
 	wg.Wait()
 	close(errs)
 	return errors.Join(collect(errs)...)
+}
+
+// health reports whether NATS and the ledger are reachable.
+func (a *app) health(ctx context.Context) error {
+	if !a.bus.Connected() {
+		return errors.New("NATS is not connected")
+	}
+	return a.ledger.Ping(ctx)
 }
 
 func collect(ch <-chan error) []error {

@@ -77,3 +77,30 @@ func TestHTTPReceiver(t *testing.T) {
 		}
 	}
 }
+
+// GET /healthz answers 200 while NATS and the ledger are reachable, and
+// 503 with Retry-After once they are not.
+func TestHTTPReceiver_healthz(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := &app{bus: e.bus, ledger: e.ledger}
+	ts := httptest.NewServer(&httpReceiver{h: e.h, log: slog.New(slog.NewJSONHandler(io.Discard, nil)), health: a.health})
+	t.Cleanup(ts.Close)
+	get := func() *http.Response {
+		t.Helper()
+		resp, err := http.Get(ts.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := get(); resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthy: status %d", resp.StatusCode)
+	}
+	e.nats.Shutdown()
+	resp := get()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("NATS down: status %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}

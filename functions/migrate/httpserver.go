@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/coldmove/coldmove/events"
 )
@@ -26,9 +28,16 @@ const maxBody = 1 << 20
 type httpReceiver struct {
 	h   *Handler
 	log *slog.Logger
+	// health reports whether NATS and the ledger are reachable, for
+	// GET /healthz.
+	health func(ctx context.Context) error
 }
 
 func (rc *httpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		rc.healthz(w, r)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		writeJSON(w, http.StatusMethodNotAllowed, Outcome{Status: StatusRejected, Reason: string(events.RejectInvalidEvent),
@@ -43,6 +52,24 @@ func (rc *httpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	o := rc.h.HandleMessage(r.Context(), r.Header, body)
 	writeJSON(w, statusCode(o), o)
+}
+
+// healthz answers 200 when NATS and the ledger are reachable, 503 with
+// Retry-After otherwise; the body says which, without detail (that goes
+// to the log).
+func (rc *httpReceiver) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := rc.health(ctx); err != nil {
+		rc.log.WarnContext(ctx, "health check failed", "error", err)
+		w.Header().Set("Retry-After", "5")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"status":"unavailable"}`+"\n")
+		return
+	}
+	_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
 }
 
 func statusCode(o Outcome) int {

@@ -25,12 +25,8 @@ func TestTestdata(t *testing.T) {
 	for _, name := range []string{"cloudevent.json", "eventbridge.json", "sqs-batch.json"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t)
-			if _, err := e.sim.CreateProject(sampleProject); err != nil {
-				t.Fatal(err)
-			}
-			e.sim.AddDedicatedHost(ecstest.HostSpec{ID: "5c3f2a4e-8d7b-4e1f-9a6c-1d2e3f4a5b6c", ProjectID: sampleProject, VCPUs: 64, MemoryMB: 65536})
-			srv := e.sim.AddServer(ecstest.ServerSpec{ID: "0b9a3b1e-6f0c-4d3c-9c53-2b1f3f6a9e10", ProjectID: sampleProject})
+			e := newEnv(t, ecstest.WithInventory(fleet(t)))
+			srv := sampleServer
 			out := invoke(t, e, read(name))
 			switch name {
 			case "sqs-batch.json":
@@ -62,5 +58,21 @@ func TestTestdata(t *testing.T) {
 	}
 }
 
-// sampleProject is the project the sample events name.
-const sampleProject = "0605767a2b00d4e22f46c00a6d3a5c19"
+// sampleServer is the server the sample events move: db-1 of the
+// simulator's default fleet, which `coldmove simulator` and the demo serve.
+const sampleServer = "5b8c3d4e-9fa0-4b12-83d4-e5f607182903"
+
+// fleet is the simulator's default fleet (cmd/coldmove/fleet.json), which
+// the sample events name.
+func fleet(t *testing.T) ecstest.Inventory {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "cmd", "coldmove", "fleet.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ecstest.ParseSeed(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.Inventory
+}

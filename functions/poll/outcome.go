@@ -31,8 +31,9 @@ func (p *Poller) act(ctx context.Context, j *ledger.Job, v verdict, r *result) {
 	switch v.kind {
 	case keepPolling:
 		j.LastStatus = v.status
-		p.log.DebugContext(ctx, "job running", "status", v.status, "attempts", j.Attempts)
-		p.reschedule(ctx, j, next(now, j.Deadline, sch.Poll(j.Attempts), j.RecordID(), j.Attempts), r)
+		at := next(now, j.Deadline, sch.Poll(j.Attempts), j.RecordID(), j.Attempts)
+		p.log.DebugContext(ctx, "job running", "status", v.status, "polls", j.Attempts+1, "next_poll", at)
+		p.reschedule(ctx, j, at, r)
 	case retry:
 		r.errors++
 		p.log.WarnContext(ctx, "job not polled: ECS trouble", "error", v.err)
