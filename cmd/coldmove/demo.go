@@ -21,20 +21,24 @@ as requests — onto a dedicated host, between hosts, back to the public pool, a
 running, a prepaid and a locked server, a job that fails for lack of NUMA
 room, one request delivered three times at once, a malformed request — shows
 their events as a live timeline, then a summary table. It exits 0 only if every
-story ended as expected.`
+story ended as expected. With --stay everything keeps running afterwards,
+until Ctrl-C, for requests of your own.`
 
 const demoExample = `  make demo                    # builds bin/coldmove, bin/migrate, bin/poll, then runs this
-  go run ./cmd/coldmove demo   # from the source tree: builds the functions first`
+  go run ./cmd/coldmove demo   # from the source tree: builds the functions first
+  bin/coldmove demo --stay --nats-port 4222 &   # then: NATS_URL=nats://127.0.0.1:4222 bin/coldmove request …`
 
 func runDemo(ctx context.Context, args []string, io stdio) int {
 	fs := newFlags("demo [flags]", demoSynopsis, demoExample, io, false)
 	bin := fs.String("bin", exeDir(), "`folder` holding the migrate and poll binaries")
 	timeout := fs.Duration("timeout", 90*time.Second, "give up on stories that have not ended after this `long`")
 	keep := fs.Bool("keep", false, "keep the temporary folder (NATS store, function logs) for a look afterwards")
+	stay := fs.Bool("stay", false, "after the stories, keep NATS, the simulator and both functions running until Ctrl-C")
+	port := fs.Int("nats-port", 0, "loopback `port` of the NATS server (default: a free one)")
 	if code, done := fs.parse(args); done {
 		return code
 	}
-	d := &demo{io: io, colour: isTerminal(io.out)}
+	d := &demo{io: io, colour: isTerminal(io.out), stay: *stay, natsPort: *port}
 	ok, err := d.run(ctx, *bin, *timeout, *keep)
 	if err != nil {
 		fmt.Fprintf(io.err, "coldmove demo: %v\n", err)
@@ -57,9 +61,11 @@ func exeDir() string {
 
 // demo is one run of the demo.
 type demo struct {
-	io     stdio
-	colour bool
-	names  map[string]string
+	io       stdio
+	colour   bool
+	stay     bool
+	natsPort int
+	names    map[string]string
 
 	mu      sync.Mutex
 	stories map[string]*story // by request id
@@ -88,7 +94,7 @@ func (d *demo) run(ctx context.Context, bin string, timeout time.Duration, keep 
 		return false, err
 	}
 
-	ns, err := natsembed.Start(natsembed.Config{StoreDir: filepath.Join(tmp, "nats")})
+	ns, err := natsembed.Start(natsembed.Config{StoreDir: filepath.Join(tmp, "nats"), Port: d.natsPort})
 	if err != nil {
 		return false, fmt.Errorf("start NATS: %w", err)
 	}
@@ -186,7 +192,15 @@ func (d *demo) run(ctx context.Context, bin string, timeout time.Duration, keep 
 			d.say("%s %v early; the end of its log:\n%s", c.name, err, c.tail(20))
 		}
 	}
-	return d.summary(sts, sim, time.Since(start)), nil
+	ok = d.summary(sts, sim, time.Since(start))
+	if d.stay {
+		d.say("\nstill running until Ctrl-C; in another shell:")
+		d.say("  export NATS_URL=%s", ns.ClientURL())
+		d.say("  coldmove request --server %s --dedicated-host %s --wait   # spare-1 onto deh-a", spare1, dehA)
+		d.say("  coldmove watch   # or: coldmove status")
+		<-ctx.Done()
+	}
+	return ok, nil
 }
 
 // awaitConsumer waits until migrate has set up its request consumer,

@@ -137,11 +137,18 @@ func (w *waiter) report(it item, asJSON bool) int {
 	}
 	switch it.Event.Type() {
 	case events.TypeCompleted:
-		how := "moved"
-		if d.AlreadyInPlace {
-			how = "was already"
+		where := "on " + target(d.Target)
+		if d.Target != nil && d.Target.PublicPool {
+			where = "in the public pool"
 		}
-		fmt.Fprintf(w.io.err, "completed: server %s %s on %s (%s)\n", d.ServerID, how, target(d.Target), took)
+		how := "moved by job " + d.JobID
+		switch {
+		case d.AlreadyInPlace:
+			how = "it already was; nothing was moved"
+		case d.JobID == "":
+			how = "moved; verified from the server's state"
+		}
+		fmt.Fprintf(w.io.err, "completed: server %s is %s (%s, %s)\n", d.ServerID, where, how, took)
 		return exitOK
 	case events.TypeRejected:
 		fmt.Fprintf(w.io.err, "rejected (%s): %s\n", d.Reason, d.Message)
