@@ -330,4 +330,3 @@ func (d *demo) summary(sts []*story, sim simCounter, took time.Duration) bool {
 	d.say("\n%s (%d of %d) in %s", verdict, good, len(sts), took.Round(100*time.Millisecond))
 	return good == len(sts)
 }
-
