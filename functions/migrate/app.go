@@ -69,8 +69,10 @@ func (a *app) Serve(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("listen on COLDMOVE_HTTP_ADDR %s: %w", addr, err)
 		}
-		srv := &http.Server{Handler: &httpReceiver{h: a.handler, log: a.log, health: a.health}, ReadHeaderTimeout: 10 * time.Second}
-		a.log.InfoContext(ctx, "serving HTTP CloudEvents", "addr", ln.Addr().String())
+		rc := newHTTPReceiver(a.handler, a.log, a.health, a.cfg.HTTPToken, defaultHTTPLimits())
+		srv := rc.server()
+		ln = rc.listen(ln)
+		a.log.InfoContext(ctx, "serving HTTP CloudEvents", "addr", ln.Addr().String(), "authenticated", a.cfg.HTTPToken != "")
 		wg.Add(2)
 		go func() {
 			defer wg.Done()

@@ -123,17 +123,27 @@ func (h *Handler) resume(ctx context.Context, r *request) Outcome {
 	return o
 }
 
-// rejectUnreadable answers a request that could not be decoded. Its
+// rejectUnreadable answers a request that could not be decoded. A
+// CloudEvent with a readable id and source gets its rejected event; its
 // rejection is deterministic (the same bytes give the same event id), so
-// it needs no claim: a redelivery publishes the same event again.
+// it needs no claim: a redelivery publishes the same event again. Bytes
+// without an id and a source to answer to are refused and logged, with no
+// event, as are messages that are not CloudEvents at all (no specversion)
+// whatever they hold: storing an event for each would let anyone fill the
+// stream (design.md, guarantee 4).
 func (h *Handler) rejectUnreadable(ctx context.Context, err error) Outcome {
 	de, ok := errors.AsType[*events.DecodeError](err)
 	if !ok {
 		return Outcome{Status: StatusRetry, Reason: "internal", Message: err.Error(), Err: err}
 	}
 	o := de.Origin
-	ctx = logging.With(ctx, slog.String(logging.KeyEventID, o.RequestID))
 	rej := de.Rejection()
+	if errors.Is(de, events.ErrNotCloudEvent) || o.RequestID == "" || o.RequestSource == "" {
+		h.log.WarnContext(ctx, "unreadable request refused, no event published", "reason", string(rej.Reason), "detail", de.Error(),
+			"digest", o.RawDigest)
+		return Outcome{Status: StatusRejected, Reason: string(rej.Reason), Message: de.Error(), ServerID: o.ServerID}
+	}
+	ctx = logging.With(ctx, slog.String(logging.KeyEventID, o.RequestID))
 	e, berr := events.NewRejected(o, rej, h.now())
 	if berr != nil {
 		return Outcome{Status: StatusRetry, Reason: "internal", Message: berr.Error(), Err: berr}

@@ -95,7 +95,7 @@ func TestLambda_sqsBatch(t *testing.T) {
 	batch := sqsBatch("arn:aws:sqs:eu-west-1:123456789012:placements",
 		e.request(throttled, events.HostTarget(e.host)), // m0: throttled → retry
 		e.request(good, events.HostTarget(e.host)),      // m1: accepted
-		[]byte(`{"not":"a cloudevent"}`),                // m2: rejected, not retried
+		[]byte(`{"not":"a cloudevent"}`),                // m2: refused (no event), not retried
 		e.request(running, events.HostTarget(e.host)),   // m3: rejected, not retried
 	)
 	var resp struct {
@@ -122,7 +122,7 @@ func TestLambda_sqsBatch(t *testing.T) {
 	for _, ev := range e.published(t) {
 		types[ev.Type()]++
 	}
-	if diff := cmp.Diff(map[string]int{events.TypeAccepted: 1, events.TypeRejected: 2}, types); diff != "" {
+	if diff := cmp.Diff(map[string]int{events.TypeAccepted: 1, events.TypeRejected: 1}, types); diff != "" {
 		t.Errorf("published (-want +got):\n%s", diff)
 	}
 }
