@@ -39,7 +39,7 @@ CloudEvents on COLDMOVE_HTTP_ADDR) until SIGTERM.`
 // stops on an error.
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg := defaultConfig()
-	return platform.Main("migrate", about, args, stdout, stderr, cfg.spec(), &cfg.LogLevel,
+	return platform.Main("migrate", about, args, stdout, stderr, cfg.spec(), &cfg.Shared,
 		func(ctx context.Context, log *slog.Logger) (platform.Service[json.RawMessage, any], error) {
 			return start(ctx, cfg, log)
 		})

@@ -19,7 +19,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 // the clients cannot be built.
 func run(args []string, stdout, stderr io.Writer) int {
 	cfg := defaultConfig()
-	return platform.Main("poll", about, args, stdout, stderr, cfg.spec(), &cfg.LogLevel,
+	return platform.Main("poll", about, args, stdout, stderr, cfg.spec(), &cfg.Shared,
 		func(ctx context.Context, log *slog.Logger) (platform.Service[json.RawMessage, Summary], error) {
 			return start(ctx, cfg, log)
 		})

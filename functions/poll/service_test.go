@@ -88,3 +88,59 @@ func TestBinary_longRunningTicksAndStopsOnSIGTERM(t *testing.T) {
 		t.Errorf("poll exited with %v; stderr:\n%s", err, stderr.String())
 	}
 }
+
+// A long-running poll outlives a NATS restart that takes far longer than
+// the 20 reconnection attempts Lambda allows (here 20 × 5 ms): it keeps
+// reconnecting, says so in its log, and goes on ticking.
+func TestBinary_longRunningOutlivesANATSRestart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, ecstest.WithJobTimings(ecstest.JobTimings{}))
+	cmd := exec.Command(pollBinary(t))
+	cmd.Env = e.environ("COLDMOVE_POLL_INTERVAL=1s", "COLDMOVE_NATS_RECONNECT_WAIT=5ms")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 256)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	waitFor := func(message string) {
+		t.Helper()
+		timeout := time.After(30 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("poll ended before logging %q", message)
+				}
+				if strings.Contains(l, `"message":"`+message) {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("poll did not log %q", message)
+			}
+		}
+	}
+	waitFor("poll ready")
+	e.nats.Shutdown()
+	waitFor("NATS connection lost; reconnecting")
+	// NATS stays down for longer than the 20 attempts would last: real
+	// time must pass here, and a slower machine only makes it longer.
+	time.Sleep(500 * time.Millisecond)
+	if err := e.nats.Server.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("NATS reconnected")
+	r := e.submit(submission{})
+	waitFor("outcome published")
+	e.checkFinished(r, e.only())
+}

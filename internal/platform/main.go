@@ -22,24 +22,27 @@ type Service[In, Out any] interface {
 }
 
 // Main is a function's main, the same for both: it reads the command line
-// and the configuration (spec, whose log level is *level once loaded),
-// builds the service once with start, and serves it in the runtime it
-// finds (see [Detect]) with one shutdown path. It returns the exit code: 0
-// after -h or a clean stop, 2 for a bad command line or configuration, 1
-// when the service cannot start or stops on an error.
-func Main[In, Out any](name, about string, args []string, stdout, stderr io.Writer, spec config.Spec, level *slog.Level,
+// and the configuration (spec, whose shared part is *shared), builds the
+// service once with start, and serves it in the runtime it finds (see
+// [Detect]) with one shutdown path. Before the configuration is read, the
+// runtime sets the default of NATS reconnection ([Runtime.MaxReconnects]).
+// It returns the exit code: 0 after -h or a clean stop, 2 for a bad command
+// line or configuration, 1 when the service cannot start or stops on an
+// error.
+func Main[In, Out any](name, about string, args []string, stdout, stderr io.Writer, spec config.Spec, shared *config.Shared,
 	start func(ctx context.Context, log *slog.Logger) (Service[In, Out], error)) int {
+	rt := Detect()
+	shared.Bus.MaxReconnects = rt.MaxReconnects()
 	if code, done := config.FromArgs(name, about, args, stdout, stderr, spec); done {
 		return code
 	}
-	log := logging.New(stdout, *level)
+	log := logging.New(stdout, shared.LogLevel)
 	ctx := context.Background()
 	svc, err := start(ctx, log)
 	if err != nil {
 		log.ErrorContext(ctx, "cannot start", "error", err)
 		return 1
 	}
-	rt := Detect()
 	log.InfoContext(ctx, name+" ready", "runtime", rt.String())
 	if rt == Lambda {
 		ServeLambda(svc.Bus(), log, svc.Invoke)

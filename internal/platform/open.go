@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/coldmove/coldmove/bus"
 	"github.com/coldmove/coldmove/ledger"
 )
@@ -14,7 +16,16 @@ import (
 // when its duplicate window is shorter than coldmove relies on) and opens
 // the ledger. On failure nothing is left open.
 func Open(ctx context.Context, bc bus.Config, lc ledger.Config, log *slog.Logger, opts ...ledger.Option) (*bus.Bus, *ledger.Ledger, error) {
-	b, err := bus.Connect(ctx, bc)
+	b, err := bus.Connect(ctx, bc,
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("NATS connection lost; reconnecting", "error", err, "max_reconnects", bc.MaxReconnects)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("NATS reconnected", "nats", bus.RedactURL(nc.ConnectedUrlRedacted()))
+		}),
+		nats.ClosedHandler(func(*nats.Conn) {
+			log.Info("NATS connection closed")
+		}))
 	if err != nil {
 		return nil, nil, err
 	}

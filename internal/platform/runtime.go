@@ -51,6 +51,19 @@ func (r Runtime) DrainTimeout() time.Duration {
 	return 5 * time.Second
 }
 
+// MaxReconnects is how often a lost NATS connection is retried before
+// the process gives up: under Lambda a short budget (20, a quarter second
+// apart), so that an invocation fails and is retried rather than hangs; a
+// long-running process keeps reconnecting for as long as it runs (-1), so
+// that a NATS restart does not take it down. COLDMOVE_NATS_MAX_RECONNECTS
+// overrides it.
+func (r Runtime) MaxReconnects() int {
+	if r == Lambda {
+		return 20
+	}
+	return -1
+}
+
 // ServeLambda runs the Lambda runtime loop with handler; it does not
 // return. SIGTERM, which Lambda sends before it shuts the environment
 // down, drains NATS within [Lambda.DrainTimeout] and ends the process.
