@@ -142,5 +142,13 @@ func TestBinary_longRunningOutlivesANATSRestart(t *testing.T) {
 	waitFor("NATS reconnected")
 	r := e.submit(submission{})
 	waitFor("outcome published")
+	// The job and the server lock go right after.
+	deadline := time.Now().Add(30 * time.Second)
+	for snap := e.Snapshot(); snap.Job(r.JobID) != nil || snap.Lock(r.ServerID) != nil; snap = e.Snapshot() {
+		if time.Now().After(deadline) {
+			t.Fatal("the job and its lock were not removed after its outcome was published")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	e.checkFinished(r, e.only())
 }
