@@ -28,6 +28,12 @@ func jobContext(ctx context.Context, j *ledger.Job) context.Context {
 func (p *Poller) act(ctx context.Context, j *ledger.Job, v verdict, r *result) {
 	now := p.now()
 	sch := p.policy.Schedule
+	if (v.kind == retry || v.kind == throttled) && !now.Before(j.Deadline) {
+		// Trouble, transient or not (revoked credentials, a removed
+		// project), never outlasts the deadline: the request times out.
+		p.log.WarnContext(ctx, "deadline passed while ECS kept failing", "error", v.err)
+		v = verdict{kind: timedOut, status: troubledStatus(j.LastStatus)}
+	}
 	switch v.kind {
 	case keepPolling:
 		j.LastStatus = v.status
@@ -37,13 +43,13 @@ func (p *Poller) act(ctx context.Context, j *ledger.Job, v verdict, r *result) {
 	case retry:
 		r.errors++
 		p.log.WarnContext(ctx, "job not polled: ECS trouble", "error", v.err)
-		p.reschedule(ctx, j, next(now, time.Time{}, sch.Retry, j.RecordID(), j.Attempts), r)
+		p.reschedule(ctx, j, next(now, j.Deadline, sch.Retry, j.RecordID(), j.Attempts), r)
 	case throttled:
 		r.throttled = true
 		until := now.Add(sch.Throttled)
 		p.throttle.hold(j.ProjectID, until)
 		p.log.WarnContext(ctx, "throttled: backing off the project", "project_id", j.ProjectID, "until", until, "error", v.err)
-		p.reschedule(ctx, j, next(now, time.Time{}, sch.Throttled, j.RecordID(), j.Attempts), r)
+		p.reschedule(ctx, j, next(now, j.Deadline, sch.Throttled, j.RecordID(), j.Attempts), r)
 	default:
 		e, err := p.outcome(j, v, now)
 		if err != nil {
@@ -54,6 +60,15 @@ func (p *Poller) act(ctx context.Context, j *ledger.Job, v verdict, r *result) {
 		}
 		p.record(ctx, j, e, r)
 	}
+}
+
+// troubledStatus is the last status a request that timed out while ECS
+// kept failing reports: the last status seen, if any.
+func troubledStatus(last string) string {
+	if last == "" {
+		return "unknown: the ECS API kept failing"
+	}
+	return last + "; then the ECS API kept failing"
 }
 
 // outcome builds the terminal event of a verdict from the job record.

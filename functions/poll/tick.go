@@ -146,8 +146,16 @@ func (p *Poller) work(ctx, apiCtx context.Context, ref ledger.JobRef, lease time
 	}
 	now := p.now()
 	if until, held := p.throttle.held(j.ProjectID, now); held {
+		if !now.Before(j.Deadline) {
+			p.act(ctx, j, verdict{kind: throttled, status: j.LastStatus}, &r)
+			return r
+		}
 		r.throttled = true
-		p.reschedule(ctx, j, until.Add(jitter(p.policy.Schedule.Throttled, j.RecordID(), j.Attempts)), &r)
+		at := until.Add(jitter(p.policy.Schedule.Throttled, j.RecordID(), j.Attempts))
+		if at.After(j.Deadline) {
+			at = j.Deadline
+		}
+		p.reschedule(ctx, j, at, &r)
 		return r
 	}
 	r.polled = true

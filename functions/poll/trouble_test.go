@@ -230,3 +230,34 @@ func settledJob(t *testing.T, e *env, project, jobID string) submission {
 	}
 	return submission{project: project, server: srv, target: ledger.Target{DedicatedHostID: h}, jobID: jobID}
 }
+
+// A job whose ShowJob keeps failing with an error that is not transient
+// (here: the credentials were revoked, 401 APIGW.0301) is never scheduled
+// past its deadline, and at the deadline it ends timedout.
+func TestTick_persistentTroubleEndsAtTheDeadline(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r := e.submit(submission{deadline: 2 * time.Minute})
+	e.cfg.ECS.Credentials.SecretKey = "revoked-secret-key-0123456789"
+	p, _ := e.poller("poll-1")
+	for tick := 0; ; tick++ {
+		got := mustTick(t, t.Context(), p)
+		if got.TimedOut == 1 {
+			break
+		}
+		if got.Errors != 1 || tick > 10 {
+			t.Fatalf("tick %d: %+v, want an error, and a timedout by the deadline", tick, got)
+		}
+		j := e.job(r)
+		if j.NextPoll.After(r.Deadline) {
+			t.Fatalf("rescheduled to %s, past the deadline %s", j.NextPoll, r.Deadline)
+		}
+		e.clock.Set(j.NextPoll)
+	}
+	out := e.only()
+	to := data[events.TimedOut](t, out.Event)
+	if out.Event.Type() != events.TypeTimedOut || !to.Deadline.Equal(r.Deadline) || !strings.Contains(to.LastStatus, "kept failing") {
+		t.Errorf("outcome %s %+v", out.Event.Type(), to)
+	}
+	e.checkFinished(r, out)
+}
