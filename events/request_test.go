@@ -74,6 +74,14 @@ func TestTarget_String(t *testing.T) {
 
 func TestReasons_closedSets(t *testing.T) {
 	t.Parallel()
+	for _, r := range []events.RejectReason{events.RejectUnauthorized, events.RejectDeadlineExceeded} {
+		if !r.Valid() {
+			t.Errorf("reject reason %q is not listed", r)
+		}
+	}
+	if events.RejectUnauthorized != "unauthorized" || events.RejectDeadlineExceeded != "deadline_exceeded" {
+		t.Errorf("reason codes %q, %q differ from the contract", events.RejectUnauthorized, events.RejectDeadlineExceeded)
+	}
 	seen := map[string]bool{}
 	for _, r := range events.RejectReasons() {
 		if !r.Valid() || seen[string(r)] {
