@@ -106,10 +106,10 @@ func build(o Origin, eventType, jobID string, data validator, at time.Time) (eve
 	if err := e.SetData(ContentType, data); err != nil {
 		return event.Event{}, fmt.Errorf("events: build %s: encode data: %w", eventType, err)
 	}
-	if validTrace(o.TraceParent) {
-		e.SetExtension("traceparent", o.TraceParent)
-		if o.TraceState != "" && len(o.TraceState) <= maxTraceState {
-			e.SetExtension("tracestate", o.TraceState)
+	if tp, ts := traceContext(o.TraceParent, o.TraceState); tp != "" {
+		e.SetExtension("traceparent", tp)
+		if ts != "" {
+			e.SetExtension("tracestate", ts)
 		}
 	}
 	if err := e.Validate(); err != nil {

@@ -80,18 +80,10 @@ func DecodeRequestAt(e event.Event, now time.Time) (*Placement, error) {
 	}, nil
 }
 
-// trace returns the event's W3C trace context, or empty strings when its
-// traceparent is absent or malformed (a malformed one is dropped, as W3C
-// propagators do, rather than failing the request).
+// trace returns the event's W3C trace context as [traceContext] keeps it.
 func trace(e event.Event) (parent, state string) {
 	ext := e.Extensions()
 	tp, _ := ext["traceparent"].(string)
-	if !validTrace(tp) {
-		return "", ""
-	}
 	ts, _ := ext["tracestate"].(string)
-	if len(ts) > maxTraceState {
-		ts = ""
-	}
-	return tp, ts
+	return traceContext(tp, ts)
 }

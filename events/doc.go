@@ -21,6 +21,10 @@
 // key when there is no job, and the outcome type ([OutcomeID]): publishing
 // the same outcome twice yields the same id, which JetStream deduplicates.
 //
+// The W3C trace context (traceparent, tracestate) is carried from the
+// request onto every outcome by one rule: a malformed traceparent drops
+// both, a malformed tracestate drops only itself.
+//
 // The JSON Schemas of every payload are embedded ([Schemas]) and listed with
 // their channels in the AsyncAPI 3.0 document asyncapi.yaml.
 //
