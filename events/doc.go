@@ -21,6 +21,20 @@
 // key when there is no job, and the outcome type ([OutcomeID]): publishing
 // the same outcome twice yields the same id, which JetStream deduplicates.
 //
+// # Decoding a request
+//
+// [Decode] (a message) and [DecodeEvent] (an sdk-go event) check everything
+// about a request that does not depend on the time: the envelope, the
+// type, the payload's shape and ids. Whether the request's deadline has
+// passed is judged apart, by [Placement.CheckDeadline], and only for a
+// request the ledger does not know: a late redelivery of a request already
+// accepted is answered from its claim, not rejected. [DecodeMessage] and
+// [DecodeRequestAt] do both at once, for callers that have no ledger.
+//
+// A failed decode is a *[DecodeError] naming the [RejectReason] that
+// answers it and holding, in its [Origin], whatever could be read of the
+// request, so that the rejection reaches the sender.
+//
 // The W3C trace context (traceparent, tracestate) is carried from the
 // request onto every outcome by one rule: a malformed traceparent drops
 // both, a malformed tracestate drops only itself.

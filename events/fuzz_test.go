@@ -11,10 +11,11 @@ import (
 )
 
 // FuzzDecodeMessage feeds the decoder arbitrary bodies, in structured mode
-// and (when binary is set) as binary-mode data under fixed ce-* headers. It
-// must never panic; every failure must be a *DecodeError of one documented
-// kind with a valid reason; every success must be a valid request whose
-// outcomes can be built.
+// and (when binary is set) as binary-mode data under fixed ce-* headers, one
+// of them named by header. It must never panic; DecodeMessage must be Decode
+// then CheckDeadline; every failure must be a *DecodeError of one
+// documented kind with a valid reason; every success must be a valid
+// request whose outcomes can be built.
 func FuzzDecodeMessage(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
 	for _, name := range files {
@@ -27,6 +28,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true}}`), true, "")
 	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"`+events.TypeRequested+`","data_base64":"e30="}`), false, "x")
 	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"t","ext":true,"n":12,"data":null}`), false, "")
+	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true},"deadline":"2001-01-01T00:00:00Z"}`), true, "")
 	kinds := []error{events.ErrNotCloudEvent, events.ErrSpecVersion, events.ErrInvalidEvent,
 		events.ErrUnsupportedType, events.ErrInvalidPayload, events.ErrDataTooLarge}
 	f.Fuzz(func(t *testing.T, body []byte, binary bool, header string) {
@@ -40,7 +42,18 @@ func FuzzDecodeMessage(f *testing.F) {
 				h["ce-"+strings.ToLower(header)] = []string{header}
 			}
 		}
-		p, err := events.DecodeMessage(h, body, now)
+		p, err := events.Decode(h, body)
+		if err == nil {
+			// DecodeMessage is Decode, then CheckDeadline.
+			late := p.CheckDeadline(now)
+			_, errAt := events.DecodeMessage(h, body, now)
+			if (late == nil) != (errAt == nil) {
+				t.Fatalf("CheckDeadline = %v, DecodeMessage = %v", late, errAt)
+			}
+			if late != nil {
+				err, p = late, nil
+			}
+		}
 		if err != nil {
 			var de *events.DecodeError
 			if !errors.As(err, &de) {

@@ -7,7 +7,8 @@ import (
 )
 
 // Placement is a decoded, validated [TypeRequested] event: the request and
-// the CloudEvent attributes coldmove keeps from it.
+// the CloudEvent attributes coldmove keeps from it. Its deadline may have
+// passed: [Placement.CheckDeadline] judges it.
 type Placement struct {
 	// ID and Source are the request's CloudEvent id and source; together
 	// they identify the request ([Placement.Key]).

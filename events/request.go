@@ -26,17 +26,26 @@ type Request struct {
 }
 
 // Validate reports every problem with the request at once, as a
-// *[ValidationError], judging the deadline against the current time.
-func (r *Request) Validate() error { return r.ValidateAt(time.Now()) }
-
-// ValidateAt is [Request.Validate] with the deadline judged against now.
-func (r *Request) ValidateAt(now time.Time) error {
+// *[ValidationError]. It judges nothing against a clock: whether the
+// deadline has passed is for [Request.ValidateAt] (or, on a decoded
+// request, [Placement.CheckDeadline]) to say.
+func (r *Request) Validate() error {
 	var ps problems
-	r.check(&ps, now)
+	r.check(&ps)
 	return ps.err()
 }
 
-func (r *Request) check(ps *problems, now time.Time) {
+// ValidateAt is [Request.Validate] and, besides, requires the deadline,
+// when there is one, to be after now.
+func (r *Request) ValidateAt(now time.Time) error {
+	var ps problems
+	r.check(&ps)
+	r.checkDeadline(&ps, now)
+	return ps.err()
+}
+
+// check records the problems of the request that do not depend on time.
+func (r *Request) check(ps *problems) {
 	if r.ServerID == "" {
 		ps.add("server_id", "is required")
 	} else {
@@ -49,27 +58,33 @@ func (r *Request) check(ps *problems, now time.Time) {
 	if r.Region != "" {
 		ps.id("region", ids.Region, r.Region)
 	}
+}
+
+// checkDeadline is the one deadline rule: a deadline, when given, must be
+// after now.
+func (r *Request) checkDeadline(ps *problems, now time.Time) {
 	if r.Deadline != nil && !r.Deadline.After(now) {
 		ps.add("deadline", "must be in the future")
 	}
 }
 
-// parseRequest reads a request payload, reporting every problem at once:
-// problems of shape (a number where a string belongs, a null target) and
-// of value (not a UUID, a past deadline). A field with a problem of shape is
-// not judged again for its value. Unknown fields are ignored.
-func parseRequest(data []byte, now time.Time) (Request, error) {
+// parseRequest reads a request payload, reporting every problem at once
+// but the deadline's (which is judged against a clock, later): problems of
+// shape (a number where a string belongs, a null target) and of value (not
+// a UUID). A field with a problem of shape is not judged again for its
+// value. Unknown fields are ignored.
+func parseRequest(data []byte) (Request, problems) {
 	var shape problems
 	var r Request
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		shape.add("data", "is required: a JSON object with server_id and target")
-		return r, shape.err()
+		return r, shape
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
 		shape.add("data", "must be a JSON object")
-		return r, shape.err()
+		return r, shape
 	}
 	r.ServerID = stringField(&shape, fields, "server_id")
 	r.ProjectID = stringField(&shape, fields, "project_id")
@@ -92,13 +107,13 @@ func parseRequest(data []byte, now time.Time) (Request, error) {
 		}
 	}
 	var value problems
-	r.check(&value, now)
+	r.check(&value)
 	for _, p := range value {
 		if !shape.covers(p.Field) {
 			shape = append(shape, p)
 		}
 	}
-	return r, shape.err()
+	return r, shape
 }
 
 // parseTarget reads a target object, recording problems of shape.

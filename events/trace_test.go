@@ -73,9 +73,9 @@ func TestDecode_traceContext(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := events.DecodeMessage(nil, body, now)
+			p, err := events.Decode(nil, body)
 			if err != nil {
-				t.Fatalf("DecodeMessage: %v", err)
+				t.Fatalf("Decode: %v", err)
 			}
 			want := [2]string{tc.wantParent, tc.wantState}
 			if diff := cmp.Diff(want, [2]string{p.TraceParent, p.TraceState}); diff != "" {
