@@ -130,9 +130,13 @@ func (o Origin) correlation(jobID string) Correlation {
 	}
 }
 
-func clip(s string) string {
-	if len(s) <= maxEcho {
+// clip bounds a string echoed from a request to maxEcho bytes.
+func clip(s string) string { return clipTo(s, maxEcho) }
+
+// clipTo bounds s to n bytes, dropping a rune cut in two.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	return strings.ToValidUTF8(s[:maxEcho], "")
+	return strings.ToValidUTF8(s[:n], "")
 }

@@ -29,9 +29,9 @@ func Decode(header map[string][]string, body []byte) (*Placement, error) {
 // deadline is judged by [Placement.CheckDeadline]). It fails with a
 // *[DecodeError] wrapping exactly one of: [ErrNotCloudEvent],
 // [ErrSpecVersion], [ErrInvalidEvent], [ErrUnsupportedType],
-// [ErrDataTooLarge] or [ErrInvalidPayload] (with every field problem).
-// The error's Origin holds whatever could be read, so that the rejection
-// can be correlated with the request.
+// [ErrDataTooLarge] or [ErrInvalidPayload] (with every field problem; a key
+// repeated anywhere in the data is one). The error's Origin holds whatever
+// could be read, so that the rejection can be correlated with the request.
 func DecodeEvent(e event.Event) (*Placement, error) {
 	if e.Context == nil {
 		return nil, decodeErr(ErrNotCloudEvent, Origin{}, "the event has no context", nil)

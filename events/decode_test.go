@@ -129,6 +129,11 @@ func request(id, data string) []byte {
 	return []byte(`{"specversion":"1.0","id":"` + id + `","source":"/t","type":"` + events.TypeRequested + `","data":` + data + `}`)
 }
 
+// nested returns n objects nested in one another, as the value of key "x".
+func nested(n int) string {
+	return strings.Repeat(`{"x":`, n) + "1" + strings.Repeat("}", n)
+}
+
 func TestDecode_invalid(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
@@ -163,6 +168,75 @@ func TestDecode_invalid(t *testing.T) {
 		"wrong type": {
 			body: mustRead(t, "invalid-wrong-type.json"), kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
 			origin: events.Origin{RequestID: "x3", RequestSource: "/t"},
+		},
+		"repeated key at the top": {
+			body: request("k1", `{"server_id":"`+serverID+`","target":{"dedicated_host_id":"`+hostID+`"},"target":{"public_pool":true}}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"data": `repeats the key "target"`},
+			origin:   events.Origin{RequestID: "k1", RequestSource: "/t", ServerID: serverID},
+		},
+		"repeated key in target": {
+			body: request("k2", `{"server_id":"`+serverID+`","target":{"dedicated_host_id":"`+hostID+`","dedicated_host_id":"`+serverID+`"}}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"target": `repeats the key "dedicated_host_id"`},
+			origin:   events.Origin{RequestID: "k2", RequestSource: "/t", ServerID: serverID},
+		},
+		"repeated key spelt with an escape": {
+			body: request("k3", `{"server_id":"`+serverID+`","target":{"public_pool":true},"t\u0061rget":{"public_pool":true}}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"data": `repeats the key "target"`},
+			origin:   events.Origin{RequestID: "k3", RequestSource: "/t", ServerID: serverID},
+		},
+		"repeated key deep in an unknown field": {
+			body: request("k4", `{"server_id":"`+serverID+`","target":{"public_pool":true},"extra":[{"a":1},{"b":[{"c":1,"c":[2]}]}],"x.y":{"z":1,"z":2}}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{
+				"extra[1].b[0]": `repeats the key "c"`,
+				`["x.y"]`:       `repeats the key "z"`,
+			},
+			origin: events.Origin{RequestID: "k4", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
+		},
+		"repeated server id, with every other problem": {
+			body: request("k5", `{"server_id":"`+serverID+`","server_id":"`+hostID+`","target":{},"project_id":"abc"}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{
+				"data":       `repeats the key "server_id"`,
+				"target":     `is empty: give {"dedicated_host_id": "<uuid>"} or {"public_pool": true}`,
+				"project_id": "must be " + ids.Project.Rule(),
+			},
+			origin: events.Origin{RequestID: "k5", RequestSource: "/t", ProjectID: "abc", Target: &events.Target{}},
+		},
+		"nesting 32 levels deep is read": {
+			body: request("n1", `{"server_id":"`+serverID+`","target":{"dedicated_host_id":"x"},"deep":`+nested(31)+`}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"target.dedicated_host_id": "must be " + ids.DedicatedHost.Rule()},
+			origin:   events.Origin{RequestID: "n1", RequestSource: "/t", ServerID: serverID, Target: events.HostTarget("x")},
+		},
+		"nesting 33 levels deep is refused": {
+			body: request("n2", `{"server_id":"`+serverID+`","target":{"public_pool":true},"deep":`+nested(32)+`}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"deep" + strings.Repeat(".x", 31): "nests deeper than 32 levels"},
+			origin:   events.Origin{RequestID: "n2", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
+		},
+		"nesting far too deep is refused, not recursed into": {
+			body: request("n3", `{"server_id":"`+serverID+`","target":{"public_pool":true},"deep":[`+strings.Repeat("[", 5000)+strings.Repeat("]", 5000)+`]}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"deep" + strings.Repeat("[0]", 31): "nests deeper than 32 levels"},
+			origin:   events.Origin{RequestID: "n3", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
+		},
+		"repeated attribute": {
+			body: []byte(`{"specversion":"1.0","id":"a1","source":"/t","type":"` + events.TypeRequested + `",` +
+				`"data":{"server_id":"` + serverID + `","target":{"dedicated_host_id":"` + hostID + `"}},` +
+				`"data":{"server_id":"` + serverID + `","target":{"public_pool":true}}}`),
+			kind: events.ErrInvalidEvent, reason: events.RejectInvalidEvent,
+			problems: map[string]string{"data": "is given more than once"},
+			origin:   events.Origin{RequestID: "a1", RequestSource: "/t"},
+		},
+		"repeated specversion": {
+			body: []byte(`{"specversion":"1.0","specversion":"0.3","id":"a2","source":"/t","type":"` + events.TypeRequested + `","data":{}}`),
+			kind: events.ErrInvalidEvent, reason: events.RejectInvalidEvent,
+			problems: map[string]string{"specversion": "is given more than once"},
+			origin:   events.Origin{RequestID: "a2", RequestSource: "/t"},
 		},
 		"target both": {
 			body: mustRead(t, "invalid-target-both.json"), kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,

@@ -25,7 +25,10 @@
 //
 // [Decode] (a message) and [DecodeEvent] (an sdk-go event) check everything
 // about a request that does not depend on the time: the envelope, the
-// type, the payload's shape and ids. Whether the request's deadline has
+// type, the payload's shape and ids. Data that repeats a key, at any depth,
+// or nests deeper than 32 levels is refused as [ErrInvalidPayload], for a
+// reader that keeps the first or the last of two keys could move a server
+// somewhere its sender did not mean. Whether the request's deadline has
 // passed is judged apart, by [Placement.CheckDeadline], and only for a
 // request the ledger does not know: a late redelivery of a request already
 // accepted is answered from its claim, not rejected. [DecodeMessage] and

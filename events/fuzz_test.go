@@ -28,7 +28,10 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true}}`), true, "")
 	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"`+events.TypeRequested+`","data_base64":"e30="}`), false, "x")
 	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"t","ext":true,"n":12,"data":null}`), false, "")
+	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true},"target":{"public_pool":true}}`), true, "")
+	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true},"x":[{"a":1,"a":[[[]]]}]}`), true, "")
 	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true},"deadline":"2001-01-01T00:00:00Z"}`), true, "")
+	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"t","id":"c","data":{"server_id":"`+serverID+`"}}`), false, "")
 	kinds := []error{events.ErrNotCloudEvent, events.ErrSpecVersion, events.ErrInvalidEvent,
 		events.ErrUnsupportedType, events.ErrInvalidPayload, events.ErrDataTooLarge}
 	f.Fuzz(func(t *testing.T, body []byte, binary bool, header string) {

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +39,17 @@ func ParseStructured(body []byte) (event.Event, error) {
 		return event.Event{}, decodeErr(ErrNotCloudEvent, Origin{RawDigest: rawDigest(body)}, "the body is not a JSON object", nil)
 	}
 	w := wire{attrs: map[string]string{}, exts: map[string]any{}}
+	// An attribute given twice is ambiguous (json.Unmarshal keeps the last):
+	// refuse it. Keys repeated inside data are the payload's problem, named
+	// with their path when the data is decoded.
+	keys, _ := checkKeys(body, "event", maxDepth+1)
+	for _, k := range slices.Sorted(maps.Keys(keys.repeated)) {
+		if len(w.shape) == maxKeyProblems {
+			break
+		}
+		w.shape.add(pathSegment(k), "is given more than once")
+		delete(m, k)
+	}
 	for k, raw := range m {
 		if isNull(raw) {
 			continue // a null attribute is an absent one
@@ -142,10 +155,10 @@ func (w *wire) event(raw []byte) (event.Event, error) {
 		o.RawDigest = rawDigest(raw)
 	}
 	sv, ok := w.attrs["specversion"]
-	if !ok {
+	if !ok && !w.shape.covers("specversion") { // given twice is an invalid event, below
 		return event.Event{}, decodeErr(ErrNotCloudEvent, o, "it has no specversion attribute", nil)
 	}
-	if sv != SpecVersion {
+	if ok && sv != SpecVersion {
 		return event.Event{}, decodeErr(ErrSpecVersion, o, fmt.Sprintf("specversion %q; only %s is read", clip(sv), SpecVersion), nil)
 	}
 	ps := w.shape

@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/coldmove/coldmove/ids"
@@ -70,21 +71,47 @@ func (r *Request) checkDeadline(ps *problems, now time.Time) {
 
 // parseRequest reads a request payload, reporting every problem at once
 // but the deadline's (which is judged against a clock, later): problems of
-// shape (a number where a string belongs, a null target) and of value (not
-// a UUID). A field with a problem of shape is not judged again for its
-// value. Unknown fields are ignored.
+// shape (a repeated key, a number where a string belongs, a null target)
+// and of value (not a UUID). A field with a problem of shape is not judged
+// again for its value. Unknown fields are ignored, but a repeated key or
+// too deep nesting anywhere in data is a problem.
 func parseRequest(data []byte) (Request, problems) {
-	var shape problems
-	var r Request
+	r, shape, tainted, object := readRequest(data)
+	if !object {
+		return r, shape // nothing was read to judge
+	}
+	var value problems
+	r.check(&value)
+	for _, p := range value {
+		root, _, _ := strings.Cut(p.Field, ".")
+		if !shape.covers(p.Field) && !tainted[root] {
+			shape = append(shape, p)
+		}
+	}
+	return r, shape
+}
+
+// readRequest reads what it can of a request payload: the fields that are
+// present, of the right JSON type, and not ambiguous. It returns the
+// problems of shape, and the top-level members it left unread because they
+// are ambiguous (their key is repeated, or a problem lies inside them).
+// object is false when data is absent or not a JSON object.
+func readRequest(data []byte) (r Request, shape problems, tainted map[string]bool, object bool) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		shape.add("data", "is required: a JSON object with server_id and target")
-		return r, shape
+		return r, shape, nil, false
 	}
+	keys, err := checkKeys(data, "data", maxDepth)
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
+	if err != nil || json.Unmarshal(data, &fields) != nil || fields == nil {
 		shape.add("data", "must be a JSON object")
-		return r, shape
+		return r, shape, nil, false
+	}
+	shape = append(shape, keys.problems...)
+	tainted = keys.tainted
+	for name := range tainted {
+		delete(fields, name)
 	}
 	r.ServerID = stringField(&shape, fields, "server_id")
 	r.ProjectID = stringField(&shape, fields, "project_id")
@@ -106,14 +133,7 @@ func parseRequest(data []byte) (Request, problems) {
 			r.Target = parseTarget(&shape, raw)
 		}
 	}
-	var value problems
-	r.check(&value)
-	for _, p := range value {
-		if !shape.covers(p.Field) {
-			shape = append(shape, p)
-		}
-	}
-	return r, shape
+	return r, shape, tainted, true
 }
 
 // parseTarget reads a target object, recording problems of shape.
