@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/coldmove/coldmove/events"
@@ -132,6 +133,64 @@ func TestDecodeMessage_judgesDeadline(t *testing.T) {
 			}
 			if diff := cmp.Diff(p, got); diff != "" {
 				t.Errorf("placement (-Decode +%s):\n%s", name, diff)
+			}
+		})
+	}
+}
+
+// TestNewRejected_wrongTypeKeepsServer: a request of an unsupported type is
+// answered on the subject of the server its data names, when that id is
+// valid, and on _invalid otherwise.
+func TestNewRejected_wrongTypeKeepsServer(t *testing.T) {
+	t.Parallel()
+	sdk := func(serverInData, subject string) event.Event {
+		e := event.New()
+		e.SetID("sdk-bogus")
+		e.SetSource("/sdk")
+		e.SetType("dev.coldmove.placement.bogus")
+		if subject != "" {
+			e.SetSubject(subject)
+		}
+		if err := e.SetData(event.ApplicationJSON, map[string]any{"server_id": serverInData, "target": map[string]any{"public_pool": true}}); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	binary := func(serverInData string) (*events.Placement, error) {
+		return events.Decode(map[string][]string{
+			"Ce-Specversion": {"1.0"}, "Ce-Id": {"bin-bogus"}, "Ce-Source": {"/bin"},
+			"Ce-Type": {"dev.coldmove.placement.bogus"}, "Content-Type": {"application/json"},
+		}, []byte(`{"server_id":"`+serverInData+`"}`))
+	}
+	tests := map[string]struct {
+		decode func() (*events.Placement, error)
+		want   string
+	}{
+		"structured": {func() (*events.Placement, error) {
+			return events.Decode(nil, []byte(`{"specversion":"1.0","id":"s","source":"/t","type":"dev.coldmove.placement.bogus","data":{"server_id":"`+serverID+`"}}`))
+		}, "coldmove.placement.rejected." + serverID},
+		"binary":                  {func() (*events.Placement, error) { return binary(serverID) }, "coldmove.placement.rejected." + serverID},
+		"binary, hostile id":      {func() (*events.Placement, error) { return binary("evil.>") }, "coldmove.placement.rejected._invalid"},
+		"binary, token-shaped id": {func() (*events.Placement, error) { return binary("someone-else") }, "coldmove.placement.rejected._invalid"},
+		"sdk event":               {func() (*events.Placement, error) { return events.DecodeEvent(sdk(serverID, "")) }, "coldmove.placement.rejected." + serverID},
+		"sdk event, hostile id and subject": {func() (*events.Placement, error) {
+			return events.DecodeEvent(sdk("a b", "other-server"))
+		}, "coldmove.placement.rejected._invalid"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tc.decode()
+			var de *events.DecodeError
+			if !errors.As(err, &de) || de.Reason != events.RejectUnsupportedType {
+				t.Fatalf("err = %v, want an unsupported_type *DecodeError", err)
+			}
+			e, err := events.NewRejected(de.Origin, de.Rejection(), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := events.OutcomeSubject(events.DefaultPrefix, e.Type(), e.Subject()); got != tc.want {
+				t.Errorf("subject = %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // Decode is the one decoder for messages: it reads a CloudEvent in either
@@ -31,25 +33,26 @@ func Decode(header map[string][]string, body []byte) (*Placement, error) {
 // [ErrSpecVersion], [ErrInvalidEvent], [ErrUnsupportedType],
 // [ErrDataTooLarge] or [ErrInvalidPayload] (with every field problem; a key
 // repeated anywhere in the data is one). The error's Origin holds whatever
-// could be read, so that the rejection can be correlated with the request.
+// could be read of the request, also of a CloudEvent of another type, so
+// that the rejection can be correlated with it; a server id is copied into
+// it only when it is a valid one.
 func DecodeEvent(e event.Event) (*Placement, error) {
 	if e.Context == nil {
 		return nil, decodeErr(ErrNotCloudEvent, Origin{}, "the event has no context", nil)
 	}
-	o := Origin{
-		RequestID:     clip(e.ID()),
-		RequestSource: clip(e.Source()),
-		ServerID:      clip(e.Subject()),
-	}
+	o := Origin{RequestID: clip(e.ID()), RequestSource: clip(e.Source())}
+	o.setServerID(e.Subject())
 	if sv := e.SpecVersion(); sv != SpecVersion {
 		return nil, decodeErr(ErrSpecVersion, o, fmt.Sprintf("specversion %q; only %s is read", clip(sv), SpecVersion), nil)
 	}
 	tp, ts := trace(e)
 	o.TraceParent, o.TraceState = tp, ts
 	if err := e.Validate(); err != nil {
+		o.readData(e)
 		return nil, decodeErr(ErrInvalidEvent, o, "", sdkProblems(err))
 	}
 	if e.Type() != TypeRequested {
+		o.readData(e)
 		return nil, decodeErr(ErrUnsupportedType, o, fmt.Sprintf("type %q; requests are %s", clip(e.Type()), TypeRequested), nil)
 	}
 	if mt := e.DataMediaType(); !isJSONMedia(mt) {
@@ -61,11 +64,7 @@ func DecodeEvent(e event.Event) (*Placement, error) {
 		return nil, decodeErr(ErrDataTooLarge, o, fmt.Sprintf("data is %d bytes; the limit is %d", len(data), MaxDataSize), nil)
 	}
 	req, ps := parseRequest(data)
-	// Keep what was read, so a rejection names the server and target.
-	if req.ServerID != "" {
-		o.ServerID = clip(req.ServerID)
-	}
-	o.ProjectID, o.Region, o.Target = clip(req.ProjectID), clip(req.Region), req.Target
+	o.absorb(req) // keep what was read, so a rejection names the server and target
 	if s := e.Subject(); s != "" && req.ServerID != "" && s != req.ServerID {
 		ps = append(ps, Problem{Field: "subject", Problem: "must equal data.server_id (or be absent)"})
 	}
@@ -134,4 +133,44 @@ func trace(e event.Event) (parent, state string) {
 	tp, _ := ext["traceparent"].(string)
 	ts, _ := ext["tracestate"].(string)
 	return traceContext(tp, ts)
+}
+
+// setServerID sets the origin's server id to id when it is a valid server
+// id; any other value is left out, so that it never names a subject.
+func (o *Origin) setServerID(id string) {
+	if ids.Server.Valid(id) {
+		o.ServerID = id
+	}
+}
+
+// absorb copies into the origin what was read of a request's data: the
+// server id only when it is valid, the other fields clipped to maxEcho.
+func (o *Origin) absorb(r Request) {
+	o.setServerID(r.ServerID)
+	o.ProjectID, o.Region = clip(r.ProjectID), clip(r.Region)
+	if r.Target != nil {
+		t := *r.Target
+		t.DedicatedHostID = clip(t.DedicatedHostID)
+		o.Target = &t
+	}
+}
+
+// readData reads, best effort, the request fields of an event that failed
+// before its data was decoded (a wrong type, a malformed attribute) into the
+// origin. Data that is not JSON, or too large, is not read; nothing read
+// here ever fails the decode.
+func (o *Origin) readData(e event.Event) {
+	if !isJSONMedia(e.DataMediaType()) {
+		return
+	}
+	o.readJSON(e.Data())
+}
+
+// readJSON reads, best effort, the request fields of data into the origin.
+func (o *Origin) readJSON(data []byte) {
+	if len(data) == 0 || len(data) > MaxDataSize {
+		return
+	}
+	r, _, _, _ := readRequest(data)
+	o.absorb(r)
 }

@@ -164,10 +164,54 @@ func TestDecode_invalid(t *testing.T) {
 				"source": "must be a string",
 				"time":   "must be an RFC 3339 time",
 			},
+			origin: events.Origin{ServerID: serverID, Target: events.PublicPoolTarget()},
 		},
 		"wrong type": {
 			body: mustRead(t, "invalid-wrong-type.json"), kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
-			origin: events.Origin{RequestID: "x3", RequestSource: "/t"},
+			origin: events.Origin{RequestID: "x3", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
+		},
+		"wrong type, every readable field read": {
+			body: []byte(`{"specversion":"1.0","id":"w1","source":"/t","type":"dev.coldmove.placement.bogus","data":` +
+				`{"server_id":"` + serverID + `","project_id":"` + projectID + `","region":"cn-north-4","target":{"dedicated_host_id":"` + hostID + `"},"deadline":7}}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w1", RequestSource: "/t", ServerID: serverID, ProjectID: projectID,
+				Region: "cn-north-4", Target: events.HostTarget(hostID)},
+		},
+		"wrong type, hostile server id and subject left out": {
+			body: []byte(`{"specversion":"1.0","id":"w2","source":"/t","type":"dev.coldmove.placement.bogus","subject":"a.>",` +
+				`"data":{"server_id":"coldmove.>","region":"` + strings.Repeat("r", 300) + `","target":{"dedicated_host_id":"` + strings.Repeat("h", 300) + `"}}}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w2", RequestSource: "/t", Region: strings.Repeat("r", 256),
+				Target: events.HostTarget(strings.Repeat("h", 256))},
+		},
+		"wrong type, data not JSON": {
+			body: []byte(`{"specversion":"1.0","id":"w3","source":"/t","type":"other","datacontenttype":"text/plain","data":"{\"server_id\":\"` + serverID + `\"}"}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w3", RequestSource: "/t"},
+		},
+		"wrong type, data not an object": {
+			body: []byte(`{"specversion":"1.0","id":"w4","source":"/t","type":"other","data":[1,2]}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w4", RequestSource: "/t"},
+		},
+		"wrong type, data over the limit is not read": {
+			body: []byte(`{"specversion":"1.0","id":"w5","source":"/t","type":"other","data":{"server_id":"` + serverID +
+				`","pad":"` + strings.Repeat("x", events.MaxDataSize) + `"}}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w5", RequestSource: "/t"},
+		},
+		"wrong type, ambiguous server id not read": {
+			body: []byte(`{"specversion":"1.0","id":"w6","source":"/t","type":"other","data":{"server_id":"` + serverID +
+				`","server_id":"` + hostID + `","target":{"public_pool":true}}}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w6", RequestSource: "/t", Target: events.PublicPoolTarget()},
+		},
+		"bad attribute, data read from base64": {
+			body: []byte(`{"specversion":"1.0","id":"b1","source":"/t","type":"` + events.TypeRequested + `","time":"soon",` +
+				`"data_base64":"eyJzZXJ2ZXJfaWQiOiIwYjlhM2IxZS02ZjBjLTRkM2MtOWM1My0yYjFmM2Y2YTllMTAiLCJ0YXJnZXQiOnsicHVibGljX3Bvb2wiOnRydWV9fQ=="}`),
+			kind: events.ErrInvalidEvent, reason: events.RejectInvalidEvent,
+			problems: map[string]string{"time": "must be an RFC 3339 time"},
+			origin:   events.Origin{RequestID: "b1", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
 		},
 		"repeated key at the top": {
 			body: request("k1", `{"server_id":"`+serverID+`","target":{"dedicated_host_id":"`+hostID+`"},"target":{"public_pool":true}}`),
@@ -268,7 +312,8 @@ func TestDecode_invalid(t *testing.T) {
 				"region":                   "must be " + ids.Region.Rule(),
 				"subject":                  "must equal data.server_id (or be absent)",
 			},
-			origin: events.Origin{RequestID: "x8", RequestSource: "/t", ServerID: "not-a-uuid", ProjectID: "abc", Region: "North",
+			// The invalid server id is not echoed; the subject's valid one is.
+			origin: events.Origin{RequestID: "x8", RequestSource: "/t", ServerID: serverID, ProjectID: "abc", Region: "North",
 				Target: events.HostTarget("deh-1")},
 		},
 		"every field of the wrong JSON type": {

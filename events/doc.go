@@ -36,7 +36,9 @@
 //
 // A failed decode is a *[DecodeError] naming the [RejectReason] that
 // answers it and holding, in its [Origin], whatever could be read of the
-// request, so that the rejection reaches the sender.
+// request (also of an event of the wrong type), so that the rejection
+// reaches the sender. A server id is copied there only when it is valid,
+// and other echoed strings are clipped to 256 bytes.
 //
 // The W3C trace context (traceparent, tracestate) is carried from the
 // request onto every outcome by one rule: a malformed traceparent drops

@@ -146,11 +146,8 @@ type wire struct {
 // event checks what was read and builds the event, or the error naming
 // every problem.
 func (w *wire) event(raw []byte) (event.Event, error) {
-	o := Origin{
-		RequestID:     clip(w.attrs["id"]),
-		RequestSource: clip(w.attrs["source"]),
-		ServerID:      clip(w.attrs["subject"]),
-	}
+	o := Origin{RequestID: clip(w.attrs["id"]), RequestSource: clip(w.attrs["source"])}
+	o.setServerID(w.attrs["subject"])
 	if o.RequestID == "" || o.RequestSource == "" {
 		o.RawDigest = rawDigest(raw)
 	}
@@ -199,6 +196,7 @@ func (w *wire) event(raw []byte) (event.Event, error) {
 		}
 	}
 	if len(ps) > 0 {
+		w.readOrigin(&o)
 		return event.Event{}, decodeErr(ErrInvalidEvent, o, "", ps.err().(*ValidationError).Problems)
 	}
 
@@ -236,9 +234,26 @@ func (w *wire) event(raw []byte) (event.Event, error) {
 		e.DataEncoded = bytes.Clone(w.data)
 	}
 	if err := e.Validate(); err != nil {
+		w.readOrigin(&o)
 		return event.Event{}, decodeErr(ErrInvalidEvent, o, "", sdkProblems(err))
 	}
 	return e, nil
+}
+
+// readOrigin reads, best effort, the request fields of an invalid event's
+// data into o, when the data is JSON.
+func (w *wire) readOrigin(o *Origin) {
+	data := w.data
+	if w.hasBase64 {
+		data = w.base64Data
+	}
+	if ct, ok := w.attrs["datacontenttype"]; ok {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !isJSONMedia(mt) {
+			return
+		}
+	}
+	o.readJSON(data)
 }
 
 // extensionValue reads a structured-mode extension: a string, an integer
