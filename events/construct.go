@@ -106,10 +106,10 @@ func build(o Origin, eventType, jobID string, data validator, at time.Time) (eve
 	if err := e.SetData(ContentType, data); err != nil {
 		return event.Event{}, fmt.Errorf("events: build %s: encode data: %w", eventType, err)
 	}
-	if validTrace(o.TraceParent) {
-		e.SetExtension("traceparent", o.TraceParent)
-		if o.TraceState != "" && len(o.TraceState) <= maxTraceState {
-			e.SetExtension("tracestate", o.TraceState)
+	if tp, ts := traceContext(o.TraceParent, o.TraceState); tp != "" {
+		e.SetExtension("traceparent", tp)
+		if ts != "" {
+			e.SetExtension("tracestate", ts)
 		}
 	}
 	if err := e.Validate(); err != nil {
@@ -130,9 +130,13 @@ func (o Origin) correlation(jobID string) Correlation {
 	}
 }
 
-func clip(s string) string {
-	if len(s) <= maxEcho {
+// clip bounds a string echoed from a request to maxEcho bytes.
+func clip(s string) string { return clipTo(s, maxEcho) }
+
+// clipTo bounds s to n bytes, dropping a rune cut in two.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	return strings.ToValidUTF8(s[:maxEcho], "")
+	return strings.ToValidUTF8(s[:n], "")
 }

@@ -124,7 +124,17 @@ func TestDecodeMessage_valid(t *testing.T) {
 	}
 }
 
-func TestDecodeMessage_invalid(t *testing.T) {
+// request returns a structured request envelope around the JSON data.
+func request(id, data string) []byte {
+	return []byte(`{"specversion":"1.0","id":"` + id + `","source":"/t","type":"` + events.TypeRequested + `","data":` + data + `}`)
+}
+
+// nested returns n objects nested in one another, as the value of key "x".
+func nested(n int) string {
+	return strings.Repeat(`{"x":`, n) + "1" + strings.Repeat("}", n)
+}
+
+func TestDecode_invalid(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
 		body     []byte
@@ -154,10 +164,123 @@ func TestDecodeMessage_invalid(t *testing.T) {
 				"source": "must be a string",
 				"time":   "must be an RFC 3339 time",
 			},
+			origin: events.Origin{ServerID: serverID, Target: events.PublicPoolTarget()},
 		},
 		"wrong type": {
 			body: mustRead(t, "invalid-wrong-type.json"), kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
-			origin: events.Origin{RequestID: "x3", RequestSource: "/t"},
+			origin: events.Origin{RequestID: "x3", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
+		},
+		"wrong type, every readable field read": {
+			body: []byte(`{"specversion":"1.0","id":"w1","source":"/t","type":"dev.coldmove.placement.bogus","data":` +
+				`{"server_id":"` + serverID + `","project_id":"` + projectID + `","region":"cn-north-4","target":{"dedicated_host_id":"` + hostID + `"},"deadline":7}}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w1", RequestSource: "/t", ServerID: serverID, ProjectID: projectID,
+				Region: "cn-north-4", Target: events.HostTarget(hostID)},
+		},
+		"wrong type, hostile server id and subject left out": {
+			body: []byte(`{"specversion":"1.0","id":"w2","source":"/t","type":"dev.coldmove.placement.bogus","subject":"a.>",` +
+				`"data":{"server_id":"coldmove.>","region":"` + strings.Repeat("r", 300) + `","target":{"dedicated_host_id":"` + strings.Repeat("h", 300) + `"}}}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w2", RequestSource: "/t", Region: strings.Repeat("r", 256),
+				Target: events.HostTarget(strings.Repeat("h", 256))},
+		},
+		"wrong type, data not JSON": {
+			body: []byte(`{"specversion":"1.0","id":"w3","source":"/t","type":"other","datacontenttype":"text/plain","data":"{\"server_id\":\"` + serverID + `\"}"}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w3", RequestSource: "/t"},
+		},
+		"wrong type, data not an object": {
+			body: []byte(`{"specversion":"1.0","id":"w4","source":"/t","type":"other","data":[1,2]}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w4", RequestSource: "/t"},
+		},
+		"wrong type, data over the limit is not read": {
+			body: []byte(`{"specversion":"1.0","id":"w5","source":"/t","type":"other","data":{"server_id":"` + serverID +
+				`","pad":"` + strings.Repeat("x", events.MaxDataSize) + `"}}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w5", RequestSource: "/t"},
+		},
+		"wrong type, ambiguous server id not read": {
+			body: []byte(`{"specversion":"1.0","id":"w6","source":"/t","type":"other","data":{"server_id":"` + serverID +
+				`","server_id":"` + hostID + `","target":{"public_pool":true}}}`),
+			kind: events.ErrUnsupportedType, reason: events.RejectUnsupportedType,
+			origin: events.Origin{RequestID: "w6", RequestSource: "/t", Target: events.PublicPoolTarget()},
+		},
+		"bad attribute, data read from base64": {
+			body: []byte(`{"specversion":"1.0","id":"b1","source":"/t","type":"` + events.TypeRequested + `","time":"soon",` +
+				`"data_base64":"eyJzZXJ2ZXJfaWQiOiIwYjlhM2IxZS02ZjBjLTRkM2MtOWM1My0yYjFmM2Y2YTllMTAiLCJ0YXJnZXQiOnsicHVibGljX3Bvb2wiOnRydWV9fQ=="}`),
+			kind: events.ErrInvalidEvent, reason: events.RejectInvalidEvent,
+			problems: map[string]string{"time": "must be an RFC 3339 time"},
+			origin:   events.Origin{RequestID: "b1", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
+		},
+		"repeated key at the top": {
+			body: request("k1", `{"server_id":"`+serverID+`","target":{"dedicated_host_id":"`+hostID+`"},"target":{"public_pool":true}}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"data": `repeats the key "target"`},
+			origin:   events.Origin{RequestID: "k1", RequestSource: "/t", ServerID: serverID},
+		},
+		"repeated key in target": {
+			body: request("k2", `{"server_id":"`+serverID+`","target":{"dedicated_host_id":"`+hostID+`","dedicated_host_id":"`+serverID+`"}}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"target": `repeats the key "dedicated_host_id"`},
+			origin:   events.Origin{RequestID: "k2", RequestSource: "/t", ServerID: serverID},
+		},
+		"repeated key spelt with an escape": {
+			body: request("k3", `{"server_id":"`+serverID+`","target":{"public_pool":true},"t\u0061rget":{"public_pool":true}}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"data": `repeats the key "target"`},
+			origin:   events.Origin{RequestID: "k3", RequestSource: "/t", ServerID: serverID},
+		},
+		"repeated key deep in an unknown field": {
+			body: request("k4", `{"server_id":"`+serverID+`","target":{"public_pool":true},"extra":[{"a":1},{"b":[{"c":1,"c":[2]}]}],"x.y":{"z":1,"z":2}}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{
+				"extra[1].b[0]": `repeats the key "c"`,
+				`["x.y"]`:       `repeats the key "z"`,
+			},
+			origin: events.Origin{RequestID: "k4", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
+		},
+		"repeated server id, with every other problem": {
+			body: request("k5", `{"server_id":"`+serverID+`","server_id":"`+hostID+`","target":{},"project_id":"abc"}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{
+				"data":       `repeats the key "server_id"`,
+				"target":     `is empty: give {"dedicated_host_id": "<uuid>"} or {"public_pool": true}`,
+				"project_id": "must be " + ids.Project.Rule(),
+			},
+			origin: events.Origin{RequestID: "k5", RequestSource: "/t", ProjectID: "abc", Target: &events.Target{}},
+		},
+		"nesting 32 levels deep is read": {
+			body: request("n1", `{"server_id":"`+serverID+`","target":{"dedicated_host_id":"x"},"deep":`+nested(31)+`}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"target.dedicated_host_id": "must be " + ids.DedicatedHost.Rule()},
+			origin:   events.Origin{RequestID: "n1", RequestSource: "/t", ServerID: serverID, Target: events.HostTarget("x")},
+		},
+		"nesting 33 levels deep is refused": {
+			body: request("n2", `{"server_id":"`+serverID+`","target":{"public_pool":true},"deep":`+nested(32)+`}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"deep" + strings.Repeat(".x", 31): "nests deeper than 32 levels"},
+			origin:   events.Origin{RequestID: "n2", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
+		},
+		"nesting far too deep is refused, not recursed into": {
+			body: request("n3", `{"server_id":"`+serverID+`","target":{"public_pool":true},"deep":[`+strings.Repeat("[", 5000)+strings.Repeat("]", 5000)+`]}`),
+			kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
+			problems: map[string]string{"deep" + strings.Repeat("[0]", 31): "nests deeper than 32 levels"},
+			origin:   events.Origin{RequestID: "n3", RequestSource: "/t", ServerID: serverID, Target: events.PublicPoolTarget()},
+		},
+		"repeated attribute": {
+			body: []byte(`{"specversion":"1.0","id":"a1","source":"/t","type":"` + events.TypeRequested + `",` +
+				`"data":{"server_id":"` + serverID + `","target":{"dedicated_host_id":"` + hostID + `"}},` +
+				`"data":{"server_id":"` + serverID + `","target":{"public_pool":true}}}`),
+			kind: events.ErrInvalidEvent, reason: events.RejectInvalidEvent,
+			problems: map[string]string{"data": "is given more than once"},
+			origin:   events.Origin{RequestID: "a1", RequestSource: "/t"},
+		},
+		"repeated specversion": {
+			body: []byte(`{"specversion":"1.0","specversion":"0.3","id":"a2","source":"/t","type":"` + events.TypeRequested + `","data":{}}`),
+			kind: events.ErrInvalidEvent, reason: events.RejectInvalidEvent,
+			problems: map[string]string{"specversion": "is given more than once"},
+			origin:   events.Origin{RequestID: "a2", RequestSource: "/t"},
 		},
 		"target both": {
 			body: mustRead(t, "invalid-target-both.json"), kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
@@ -180,17 +303,17 @@ func TestDecodeMessage_invalid(t *testing.T) {
 			problems: map[string]string{"target": `is required: give {"dedicated_host_id": "<uuid>"} or {"public_pool": true}`},
 			origin:   events.Origin{RequestID: "x7", RequestSource: "/t", ServerID: serverID},
 		},
-		"every field wrong at once": {
+		"every field wrong at once (the past deadline is judged later)": {
 			body: mustRead(t, "invalid-fields.json"), kind: events.ErrInvalidPayload, reason: events.RejectInvalidPayload,
 			problems: map[string]string{
 				"server_id":                "must be " + ids.Server.Rule(),
 				"target.dedicated_host_id": "must be " + ids.Server.Rule(),
 				"project_id":               "must be " + ids.Project.Rule(),
 				"region":                   "must be " + ids.Region.Rule(),
-				"deadline":                 "must be in the future",
 				"subject":                  "must equal data.server_id (or be absent)",
 			},
-			origin: events.Origin{RequestID: "x8", RequestSource: "/t", ServerID: "not-a-uuid", ProjectID: "abc", Region: "North",
+			// The invalid server id is not echoed; the subject's valid one is.
+			origin: events.Origin{RequestID: "x8", RequestSource: "/t", ServerID: serverID, ProjectID: "abc", Region: "North",
 				Target: events.HostTarget("deh-1")},
 		},
 		"every field of the wrong JSON type": {
@@ -244,9 +367,9 @@ func TestDecodeMessage_invalid(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p, err := events.DecodeMessage(nil, tc.body, now)
+			p, err := events.Decode(nil, tc.body)
 			if p != nil {
-				t.Fatalf("DecodeMessage returned a placement with error %v", err)
+				t.Fatalf("Decode returned a placement with error %v", err)
 			}
 			var de *events.DecodeError
 			if !errors.As(err, &de) {

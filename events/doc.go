@@ -21,6 +21,29 @@
 // key when there is no job, and the outcome type ([OutcomeID]): publishing
 // the same outcome twice yields the same id, which JetStream deduplicates.
 //
+// # Decoding a request
+//
+// [Decode] (a message) and [DecodeEvent] (an sdk-go event) check everything
+// about a request that does not depend on the time: the envelope, the
+// type, the payload's shape and ids. Data that repeats a key, at any depth,
+// or nests deeper than 32 levels is refused as [ErrInvalidPayload], for a
+// reader that keeps the first or the last of two keys could move a server
+// somewhere its sender did not mean. Whether the request's deadline has
+// passed is judged apart, by [Placement.CheckDeadline], and only for a
+// request the ledger does not know: a late redelivery of a request already
+// accepted is answered from its claim, not rejected. [DecodeMessage] and
+// [DecodeRequestAt] do both at once, for callers that have no ledger.
+//
+// A failed decode is a *[DecodeError] naming the [RejectReason] that
+// answers it and holding, in its [Origin], whatever could be read of the
+// request (also of an event of the wrong type), so that the rejection
+// reaches the sender. A server id is copied there only when it is valid,
+// and other echoed strings are clipped to 256 bytes.
+//
+// The W3C trace context (traceparent, tracestate) is carried from the
+// request onto every outcome by one rule: a malformed traceparent drops
+// both, a malformed tracestate drops only itself.
+//
 // The JSON Schemas of every payload are embedded ([Schemas]) and listed with
 // their channels in the AsyncAPI 3.0 document asyncapi.yaml.
 //

@@ -41,7 +41,9 @@ type DecodeError struct {
 	// Problems lists the field problems, when there are any.
 	Problems []Problem
 	// Origin is what could be read of the request (possibly nothing but a
-	// digest of the raw bytes).
+	// digest of the raw bytes), also when it failed for its type or an
+	// attribute: its ServerID is set only to a valid server id, its other
+	// strings are clipped to 256 bytes.
 	Origin Origin
 }
 

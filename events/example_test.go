@@ -36,6 +36,30 @@ func ExampleNewAccepted() {
 	// {"request_id":"req-42","request_source":"/planner","server_id":"0b9a3b1e-6f0c-4d3c-9c53-2b1f3f6a9e10","project_id":"0605767a2b00d4e22f46c00a6d3a5c19","target":{"public_pool":true},"job_id":"ff80808288d41e1b018990260955686a","deadline":"2026-11-25T10:00:00Z"}
 }
 
+// ExamplePlacement_CheckDeadline shows the order the migrate function
+// follows: decode without a clock, look the request up in the ledger, and
+// judge the deadline only for a request the ledger does not know.
+func ExamplePlacement_CheckDeadline() {
+	p, err := events.Decode(nil, []byte(`{
+	  "specversion": "1.0", "id": "req-47", "source": "/planner",
+	  "type": "dev.coldmove.placement.requested",
+	  "data": {"server_id": "0b9a3b1e-6f0c-4d3c-9c53-2b1f3f6a9e10",
+	           "target": {"public_pool": true}, "deadline": "2026-11-25T09:00:00Z"}
+	}`))
+	if err != nil {
+		panic(err)
+	}
+	known := false // what the ledger says of p.Key()
+	now := time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
+	if !known {
+		err := p.CheckDeadline(now)
+		de := err.(*events.DecodeError)
+		fmt.Println(de.Reason, de.Problems)
+	}
+	// Output:
+	// invalid_payload [{deadline must be in the future}]
+}
+
 func ExampleNewRejected() {
 	_, err := events.DecodeMessage(nil, []byte(`{
 	  "specversion": "1.0", "id": "req-43", "source": "/planner",

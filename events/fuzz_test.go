@@ -8,13 +8,16 @@ import (
 	"testing"
 
 	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/ids"
 )
 
 // FuzzDecodeMessage feeds the decoder arbitrary bodies, in structured mode
-// and (when binary is set) as binary-mode data under fixed ce-* headers. It
-// must never panic; every failure must be a *DecodeError of one documented
-// kind with a valid reason; every success must be a valid request whose
-// outcomes can be built.
+// and (when binary is set) as binary-mode data under fixed ce-* headers, one
+// of them named by header. It must never panic; DecodeMessage must be Decode
+// then CheckDeadline; every failure must be a *DecodeError of one
+// documented kind with a valid reason, and an origin whose server id, if
+// any, is valid; every success must be a valid request whose outcomes can
+// be built.
 func FuzzDecodeMessage(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "*"))
 	for _, name := range files {
@@ -27,6 +30,12 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true}}`), true, "")
 	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"`+events.TypeRequested+`","data_base64":"e30="}`), false, "x")
 	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"t","ext":true,"n":12,"data":null}`), false, "")
+	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true},"target":{"public_pool":true}}`), true, "")
+	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true},"x":[{"a":1,"a":[[[]]]}]}`), true, "")
+	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true},"deadline":"2001-01-01T00:00:00Z"}`), true, "")
+	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"t","id":"c","data":{"server_id":"`+serverID+`"}}`), false, "")
+	f.Add([]byte(`{"server_id":"`+serverID+`"}`), true, "type")
+	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true}}`), true, "tracestate")
 	kinds := []error{events.ErrNotCloudEvent, events.ErrSpecVersion, events.ErrInvalidEvent,
 		events.ErrUnsupportedType, events.ErrInvalidPayload, events.ErrDataTooLarge}
 	f.Fuzz(func(t *testing.T, body []byte, binary bool, header string) {
@@ -40,7 +49,18 @@ func FuzzDecodeMessage(f *testing.F) {
 				h["ce-"+strings.ToLower(header)] = []string{header}
 			}
 		}
-		p, err := events.DecodeMessage(h, body, now)
+		p, err := events.Decode(h, body)
+		if err == nil {
+			// DecodeMessage is Decode, then CheckDeadline.
+			late := p.CheckDeadline(now)
+			_, errAt := events.DecodeMessage(h, body, now)
+			if (late == nil) != (errAt == nil) {
+				t.Fatalf("CheckDeadline = %v, DecodeMessage = %v", late, errAt)
+			}
+			if late != nil {
+				err, p = late, nil
+			}
+		}
 		if err != nil {
 			var de *events.DecodeError
 			if !errors.As(err, &de) {
@@ -55,6 +75,9 @@ func FuzzDecodeMessage(f *testing.F) {
 			}
 			if (de.Kind == events.ErrInvalidEvent || de.Kind == events.ErrInvalidPayload) && len(de.Problems) == 0 {
 				t.Fatalf("%v without field problems", err)
+			}
+			if s := de.Origin.ServerID; s != "" && !ids.Server.Valid(s) {
+				t.Fatalf("origin server id %q is not a valid one", s)
 			}
 			if _, err := events.NewRejected(de.Origin, de.Rejection(), now); err != nil {
 				t.Fatalf("cannot reject %q: %v", body, err)

@@ -3,12 +3,12 @@ package events
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
 	"time"
 )
 
 // Placement is a decoded, validated [TypeRequested] event: the request and
-// the CloudEvent attributes coldmove keeps from it.
+// the CloudEvent attributes coldmove keeps from it. Its deadline may have
+// passed: [Placement.CheckDeadline] judges it.
 type Placement struct {
 	// ID and Source are the request's CloudEvent id and source; together
 	// they identify the request ([Placement.Key]).
@@ -16,8 +16,9 @@ type Placement struct {
 	Source string
 	// Time is the request's CloudEvent time, zero when it had none.
 	Time time.Time
-	// TraceParent and TraceState are the W3C trace context extensions, kept
-	// only when traceparent is well formed.
+	// TraceParent and TraceState are the W3C trace context extensions:
+	// both empty when traceparent is malformed, TraceState empty when it
+	// alone is malformed.
 	TraceParent string
 	TraceState  string
 	// Request is the validated payload.
@@ -83,17 +84,4 @@ func RequestKey(source, id string) string {
 func rawDigest(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
-}
-
-var traceParentRE = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
-
-// maxTraceState bounds the tracestate carried on (W3C allows 32 members of
-// at most 256 characters; 512 is the size propagators must keep).
-const maxTraceState = 512
-
-// validTrace reports whether a traceparent is well formed and not the
-// all-zero (invalid) trace or span id.
-func validTrace(tp string) bool {
-	return traceParentRE.MatchString(tp) && tp[:2] != "ff" &&
-		tp[3:35] != "00000000000000000000000000000000" && tp[36:52] != "0000000000000000"
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +39,17 @@ func ParseStructured(body []byte) (event.Event, error) {
 		return event.Event{}, decodeErr(ErrNotCloudEvent, Origin{RawDigest: rawDigest(body)}, "the body is not a JSON object", nil)
 	}
 	w := wire{attrs: map[string]string{}, exts: map[string]any{}}
+	// An attribute given twice is ambiguous (json.Unmarshal keeps the last):
+	// refuse it. Keys repeated inside data are the payload's problem, named
+	// with their path when the data is decoded.
+	keys, _ := checkKeys(body, "event", maxDepth+1)
+	for _, k := range slices.Sorted(maps.Keys(keys.repeated)) {
+		if len(w.shape) == maxKeyProblems {
+			break
+		}
+		w.shape.add(pathSegment(k), "is given more than once")
+		delete(m, k)
+	}
 	for k, raw := range m {
 		if isNull(raw) {
 			continue // a null attribute is an absent one
@@ -133,19 +146,16 @@ type wire struct {
 // event checks what was read and builds the event, or the error naming
 // every problem.
 func (w *wire) event(raw []byte) (event.Event, error) {
-	o := Origin{
-		RequestID:     clip(w.attrs["id"]),
-		RequestSource: clip(w.attrs["source"]),
-		ServerID:      clip(w.attrs["subject"]),
-	}
+	o := Origin{RequestID: clip(w.attrs["id"]), RequestSource: clip(w.attrs["source"])}
+	o.setServerID(w.attrs["subject"])
 	if o.RequestID == "" || o.RequestSource == "" {
 		o.RawDigest = rawDigest(raw)
 	}
 	sv, ok := w.attrs["specversion"]
-	if !ok {
+	if !ok && !w.shape.covers("specversion") { // given twice is an invalid event, below
 		return event.Event{}, decodeErr(ErrNotCloudEvent, o, "it has no specversion attribute", nil)
 	}
-	if sv != SpecVersion {
+	if ok && sv != SpecVersion {
 		return event.Event{}, decodeErr(ErrSpecVersion, o, fmt.Sprintf("specversion %q; only %s is read", clip(sv), SpecVersion), nil)
 	}
 	ps := w.shape
@@ -186,6 +196,7 @@ func (w *wire) event(raw []byte) (event.Event, error) {
 		}
 	}
 	if len(ps) > 0 {
+		w.readOrigin(&o)
 		return event.Event{}, decodeErr(ErrInvalidEvent, o, "", ps.err().(*ValidationError).Problems)
 	}
 
@@ -223,9 +234,26 @@ func (w *wire) event(raw []byte) (event.Event, error) {
 		e.DataEncoded = bytes.Clone(w.data)
 	}
 	if err := e.Validate(); err != nil {
+		w.readOrigin(&o)
 		return event.Event{}, decodeErr(ErrInvalidEvent, o, "", sdkProblems(err))
 	}
 	return e, nil
+}
+
+// readOrigin reads, best effort, the request fields of an invalid event's
+// data into o, when the data is JSON.
+func (w *wire) readOrigin(o *Origin) {
+	data := w.data
+	if w.hasBase64 {
+		data = w.base64Data
+	}
+	if ct, ok := w.attrs["datacontenttype"]; ok {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !isJSONMedia(mt) {
+			return
+		}
+	}
+	o.readJSON(data)
 }
 
 // extensionValue reads a structured-mode extension: a string, an integer

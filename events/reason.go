@@ -47,6 +47,16 @@ const (
 	// RejectAPIRefused: the API refused the migration for another permanent
 	// reason; api_error_code and api_error_message say which.
 	RejectAPIRefused RejectReason = "api_refused"
+	// RejectUnauthorized: the API refused coldmove's own credentials (401
+	// APIGW.0301 and the like). This is not transient and not retried:
+	// the request ends at once; api_error_code and api_error_message say
+	// what the API answered.
+	RejectUnauthorized RejectReason = "unauthorized"
+	// RejectDeadlineExceeded: transient trouble (ECS 5xx, 429, timeouts,
+	// NATS unavailable) kept the request from being submitted until its
+	// deadline passed; the message carries the last error. A request that
+	// was submitted ends [TypeTimedOut] instead.
+	RejectDeadlineExceeded RejectReason = "deadline_exceeded"
 )
 
 // RejectReasons lists every [RejectReason].
@@ -55,7 +65,7 @@ func RejectReasons() []RejectReason {
 		RejectInvalidEvent, RejectUnsupportedType, RejectInvalidPayload, RejectPayloadTooLarge,
 		RejectServerNotFound, RejectServerNotStopped, RejectNotPayPerUse, RejectServerLocked,
 		RejectMigrationInProgress, RejectAlreadyOnHost, RejectInsufficientCapacity,
-		RejectPermissionDenied, RejectAPIRefused,
+		RejectPermissionDenied, RejectAPIRefused, RejectUnauthorized, RejectDeadlineExceeded,
 	}
 }
 

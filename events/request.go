@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/coldmove/coldmove/ids"
@@ -26,17 +27,26 @@ type Request struct {
 }
 
 // Validate reports every problem with the request at once, as a
-// *[ValidationError], judging the deadline against the current time.
-func (r *Request) Validate() error { return r.ValidateAt(time.Now()) }
-
-// ValidateAt is [Request.Validate] with the deadline judged against now.
-func (r *Request) ValidateAt(now time.Time) error {
+// *[ValidationError]. It judges nothing against a clock: whether the
+// deadline has passed is for [Request.ValidateAt] (or, on a decoded
+// request, [Placement.CheckDeadline]) to say.
+func (r *Request) Validate() error {
 	var ps problems
-	r.check(&ps, now)
+	r.check(&ps)
 	return ps.err()
 }
 
-func (r *Request) check(ps *problems, now time.Time) {
+// ValidateAt is [Request.Validate] and, besides, requires the deadline,
+// when there is one, to be after now.
+func (r *Request) ValidateAt(now time.Time) error {
+	var ps problems
+	r.check(&ps)
+	r.checkDeadline(&ps, now)
+	return ps.err()
+}
+
+// check records the problems of the request that do not depend on time.
+func (r *Request) check(ps *problems) {
 	if r.ServerID == "" {
 		ps.add("server_id", "is required")
 	} else {
@@ -49,27 +59,59 @@ func (r *Request) check(ps *problems, now time.Time) {
 	if r.Region != "" {
 		ps.id("region", ids.Region, r.Region)
 	}
+}
+
+// checkDeadline is the one deadline rule: a deadline, when given, must be
+// after now.
+func (r *Request) checkDeadline(ps *problems, now time.Time) {
 	if r.Deadline != nil && !r.Deadline.After(now) {
 		ps.add("deadline", "must be in the future")
 	}
 }
 
-// parseRequest reads a request payload, reporting every problem at once:
-// problems of shape (a number where a string belongs, a null target) and
-// of value (not a UUID, a past deadline). A field with a problem of shape is
-// not judged again for its value. Unknown fields are ignored.
-func parseRequest(data []byte, now time.Time) (Request, error) {
-	var shape problems
-	var r Request
+// parseRequest reads a request payload, reporting every problem at once
+// but the deadline's (which is judged against a clock, later): problems of
+// shape (a repeated key, a number where a string belongs, a null target)
+// and of value (not a UUID). A field with a problem of shape is not judged
+// again for its value. Unknown fields are ignored, but a repeated key or
+// too deep nesting anywhere in data is a problem.
+func parseRequest(data []byte) (Request, problems) {
+	r, shape, tainted, object := readRequest(data)
+	if !object {
+		return r, shape // nothing was read to judge
+	}
+	var value problems
+	r.check(&value)
+	for _, p := range value {
+		root, _, _ := strings.Cut(p.Field, ".")
+		if !shape.covers(p.Field) && !tainted[root] {
+			shape = append(shape, p)
+		}
+	}
+	return r, shape
+}
+
+// readRequest reads what it can of a request payload: the fields that are
+// present, of the right JSON type, and not ambiguous. It returns the
+// problems of shape, and the top-level members it left unread because they
+// are ambiguous (their key is repeated, or a problem lies inside them).
+// object is false when data is absent or not a JSON object.
+func readRequest(data []byte) (r Request, shape problems, tainted map[string]bool, object bool) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		shape.add("data", "is required: a JSON object with server_id and target")
-		return r, shape.err()
+		return r, shape, nil, false
 	}
+	keys, err := checkKeys(data, "data", maxDepth)
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil || fields == nil {
+	if err != nil || json.Unmarshal(data, &fields) != nil || fields == nil {
 		shape.add("data", "must be a JSON object")
-		return r, shape.err()
+		return r, shape, nil, false
+	}
+	shape = append(shape, keys.problems...)
+	tainted = keys.tainted
+	for name := range tainted {
+		delete(fields, name)
 	}
 	r.ServerID = stringField(&shape, fields, "server_id")
 	r.ProjectID = stringField(&shape, fields, "project_id")
@@ -91,14 +133,7 @@ func parseRequest(data []byte, now time.Time) (Request, error) {
 			r.Target = parseTarget(&shape, raw)
 		}
 	}
-	var value problems
-	r.check(&value, now)
-	for _, p := range value {
-		if !shape.covers(p.Field) {
-			shape = append(shape, p)
-		}
-	}
-	return r, shape.err()
+	return r, shape, tainted, true
 }
 
 // parseTarget reads a target object, recording problems of shape.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/coldmove/coldmove/events"
@@ -150,5 +151,73 @@ func TestSchemas_requestAgreesWithDecoder(t *testing.T) {
 		if payloadBad != (schErr != nil) {
 			t.Errorf("%s: decoder says %v, schema says %v", f, decErr, schErr)
 		}
+	}
+}
+
+// TestSchemas_reasonsMatchTheCode checks that the reason enums of the
+// rejected and failed schemas list exactly the reasons the code emits.
+func TestSchemas_reasonsMatchTheCode(t *testing.T) {
+	t.Parallel()
+	enum := func(file string) []string {
+		t.Helper()
+		b, err := fs.ReadFile(events.Schemas, "schemas/"+file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Properties struct {
+				Reason struct {
+					Enum []string `json:"enum"`
+				} `json:"reason"`
+			} `json:"properties"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc.Properties.Reason.Enum
+	}
+	var reject, fail []string
+	for _, r := range events.RejectReasons() {
+		reject = append(reject, string(r))
+	}
+	for _, r := range events.FailReasons() {
+		fail = append(fail, string(r))
+	}
+	if diff := cmp.Diff(reject, enum("rejected.json")); diff != "" {
+		t.Errorf("rejected.json reasons (-code +schema):\n%s", diff)
+	}
+	if diff := cmp.Diff(fail, enum("failed.json")); diff != "" {
+		t.Errorf("failed.json reasons (-code +schema):\n%s", diff)
+	}
+}
+
+// TestSchemas_everyRejectReason builds a rejection of every reason for a
+// readable request, which must validate, and checks that the schema and
+// [events.Rejected.Validate] agree on which reasons need a readable
+// request's correlation.
+func TestSchemas_everyRejectReason(t *testing.T) {
+	t.Parallel()
+	sch := mustSchemas(t)[events.TypeRejected]
+	for _, reason := range events.RejectReasons() {
+		t.Run(string(reason), func(t *testing.T) {
+			t.Parallel()
+			e, err := events.NewRejected(origin(), events.Rejection{Reason: reason, Message: "m",
+				APIErrorCode: "APIGW.0301", APIErrorMessage: "Incorrect IAM authentication information"}, now)
+			if err != nil {
+				t.Fatalf("NewRejected: %v", err)
+			}
+			if err := sch.Validate(mustInstance(t, e.Data())); err != nil {
+				t.Errorf("rejection fails its schema: %v\n%s", err, e.Data())
+			}
+			bare := events.Rejected{Rejection: events.Rejection{Reason: reason, Message: "m"}}
+			b, err := json.Marshal(&bare)
+			if err != nil {
+				t.Fatal(err)
+			}
+			codeOK, schemaOK := bare.Validate() == nil, sch.Validate(mustInstance(t, b)) == nil
+			if codeOK != schemaOK {
+				t.Errorf("without correlation: Validate says ok=%v, the schema ok=%v\n%s", codeOK, schemaOK, b)
+			}
+		})
 	}
 }
