@@ -140,7 +140,7 @@ func (l *Ledger) ClaimRequest(ctx context.Context, r RequestRef) (ClaimResult, e
 		now := l.now()
 		c := &Claim{RequestKey: rk, Source: r.Source, RequestID: r.ID, ServerID: r.ServerID,
 			State: StateClaimed, Owner: l.owner, Created: now, Updated: now}
-		rev, err := l.write(ctx, key, c, 0, writeOpts{})
+		rev, err := l.writeClaim(ctx, c, 0)
 		if err == nil {
 			c.Revision = rev
 			return ClaimResult{Status: ClaimAcquired, Claim: c}, nil
@@ -181,12 +181,25 @@ func (l *Ledger) inspectClaim(ctx context.Context, c *Claim, r RequestRef) (Clai
 	prev := c.Owner
 	c.Owner, c.Updated = l.owner, now
 	c.Takeovers++
-	rev, err := l.write(ctx, key, c, c.Revision, writeOpts{})
+	rev, err := l.writeClaim(ctx, c, c.Revision)
 	if err != nil {
 		return ClaimResult{}, err
 	}
 	c.Revision = rev
 	return ClaimResult{Status: ClaimTakenOver, Claim: c, PreviousOwner: prev}, nil
+}
+
+// writeClaim stores c under its key if the key's last revision is rev, as
+// write does. A finished claim is written with the per-message TTL
+// [Config.ClaimTTL], whoever writes it and whatever the write changes:
+// JetStream removes the claim that long after its last write. Claims in
+// progress never expire.
+func (l *Ledger) writeClaim(ctx context.Context, c *Claim, rev uint64) (uint64, error) {
+	var o writeOpts
+	if c.State == StateFinished {
+		o.expireAfter = l.cfg.ClaimTTL
+	}
+	return l.write(ctx, claimKey(c.RequestKey), c, rev, o)
 }
 
 func (l *Ledger) readClaim(ctx context.Context, requestKey string) (*Claim, error) {

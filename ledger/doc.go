@@ -47,6 +47,28 @@
 // JetStream has acknowledged the event and the claim is finished,
 // [Ledger.Remove] deletes the record together with its server lock.
 //
+// # Retention
+//
+// Claims of finished requests expire; nothing else does. Every write of a
+// finished claim, whoever makes it, carries JetStream's per-message TTL of
+// [Config.ClaimTTL] (720h by default), so JetStream itself removes the
+// claim that long after its last write; there is no sweeper. The write also rolls up the key,
+// purging its earlier revisions, so that in a bucket keeping history no
+// earlier revision of the claim, written without TTL, comes back when it
+// expires. A duplicate of the request that arrives after that is handled
+// as a new request: keep ClaimTTL no shorter than the stream's duplicate
+// window, and as long as requests may be replayed. Claims in progress,
+// server locks and job records are written without TTL and never expire.
+//
+// [Open] creates the bucket with LimitMarkerTTL set, which allows
+// per-message TTL; JetStream then leaves a marker for a second where a
+// claim expired, which readers take for absence. A bucket that exists
+// without per-message TTL (its stream's AllowMsgTTL false) is updated to
+// allow it, changing only that setting, which JetStream cannot turn off
+// again; such a bucket leaves no marker behind.
+//
+// # Events
+//
 // Events are stored as compact JSON with nothing escaped: the CloudEvents
 // SDK's structured output is kept byte for byte. Publish the stored copy
 // (Claim.Accepted, Job.Outcome), which the recording call sets. Event JSON

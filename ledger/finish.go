@@ -39,7 +39,6 @@ func (l *Ledger) FinishRequest(ctx context.Context, requestKey string, outcome [
 	if err != nil {
 		return fmt.Errorf("ledger: finish request %s: %w", requestKey, err)
 	}
-	key := claimKey(requestKey)
 	for range maxFinishRounds {
 		c, err := l.readClaim(ctx, requestKey)
 		if err != nil {
@@ -56,7 +55,7 @@ func (l *Ledger) FinishRequest(ctx context.Context, requestKey string, outcome [
 			return fmt.Errorf("ledger: finish request %s: %w: unknown state %q", requestKey, ErrInvalidTransition, c.State)
 		}
 		c.State, c.Outcome, c.Updated = StateFinished, out, l.now()
-		_, err = l.write(ctx, key, c, c.Revision, writeOpts{})
+		_, err = l.writeClaim(ctx, c, c.Revision)
 		if errors.Is(err, ErrConflict) {
 			continue // changed under us: look again
 		}
