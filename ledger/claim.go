@@ -45,19 +45,31 @@ type Claim struct {
 	JobID string `json:"job_id,omitempty"`
 	// Accepted is the accepted CloudEvent in structured JSON (compact) that
 	// announced JobID, to be re-published unchanged for a duplicate
-	// request while the job runs.
+	// request while the job runs, unless AcceptedPublished.
 	Accepted json.RawMessage `json:"accepted,omitempty"`
+	// AcceptedPublished reports that JetStream acknowledged Accepted
+	// ([Ledger.MarkAcceptedPublished]): a duplicate request need not
+	// publish it again.
+	AcceptedPublished bool `json:"accepted_published,omitempty"`
 	// JobUnknown reports a claim submitted without a job id: the migrate
 	// call was sent, or may have been, but its answer was lost. Its job
 	// record is a watch job ([WatchRecordID]) that follows the server's
 	// state, and no accepted event exists.
 	JobUnknown bool `json:"job_unknown,omitempty"`
 	// Outcome is the terminal CloudEvent in structured JSON (compact) once
-	// finished, to be re-published unchanged for a duplicate request.
-	Outcome   json.RawMessage `json:"outcome,omitempty"`
-	Created   time.Time       `json:"created"`
-	Updated   time.Time       `json:"updated"`
-	Takeovers int             `json:"takeovers,omitempty"`
+	// finished, to be re-published unchanged for a duplicate request
+	// unless OutcomePublished.
+	Outcome json.RawMessage `json:"outcome,omitempty"`
+	// OutcomePublished reports that JetStream acknowledged Outcome
+	// ([Ledger.MarkOutcomePublished], [Ledger.FinishRequest]): a duplicate
+	// request publishes nothing, so that the stream holds one terminal
+	// event per request even after its duplicate window.
+	OutcomePublished bool      `json:"outcome_published,omitempty"`
+	Created          time.Time `json:"created"`
+	// Updated is when the claim's owner (or a finisher) last changed it;
+	// staleness is measured from it. Marking an event published leaves it.
+	Updated   time.Time `json:"updated"`
+	Takeovers int       `json:"takeovers,omitempty"`
 }
 
 // RequestRef identifies the request to claim.

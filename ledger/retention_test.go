@@ -74,6 +74,12 @@ func TestClaimTTL_onlyFinishedClaims(t *testing.T) {
 			}
 			return key(job)
 		}, false},
+		{"accepted published", func(t *testing.T) string {
+			if err := poll.MarkAcceptedPublished(ctx, job.RequestKey, "job1"); err != nil {
+				t.Fatal(err)
+			}
+			return key(job)
+		}, false},
 		{"job record", func(t *testing.T) string {
 			j := newJob(1, clk.Now())
 			j.JobID = "job1"
@@ -92,9 +98,29 @@ func TestClaimTTL_onlyFinishedClaims(t *testing.T) {
 			}
 			return key(job)
 		}, true},
+		{"accepted published once finished", func(t *testing.T) string {
+			// Request 3 finishes before its accepted event is marked.
+			c := mustClaim(t, migrate, request(3)).Claim
+			if err := submit(t, migrate, c, "job3"); err != nil {
+				t.Fatal(err)
+			}
+			if err := poll.FinishRequest(ctx, c.RequestKey, completedJSON(t, 3, "job3")); err != nil {
+				t.Fatal(err)
+			}
+			if err := poll.MarkAcceptedPublished(ctx, c.RequestKey, "job3"); err != nil {
+				t.Fatal(err)
+			}
+			return key(c)
+		}, true},
 		{"rejected by the owner", func(t *testing.T) string {
 			rejected = mustClaim(t, migrate, request(2)).Claim
 			if err := migrate.FinishClaim(ctx, rejected, []byte(`{"id":"rejected-2"}`)); err != nil {
+				t.Fatal(err)
+			}
+			return key(rejected)
+		}, true},
+		{"outcome published", func(t *testing.T) string {
+			if err := poll.MarkOutcomePublished(ctx, rejected.RequestKey, []byte(`{"id":"rejected-2"}`)); err != nil {
 				t.Fatal(err)
 			}
 			return key(rejected)
