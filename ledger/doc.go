@@ -41,7 +41,11 @@
 // A server lock (key lock.<server_id>, see [Ledger.AcquireLock]) names the
 // request that holds the server, so two requests cannot migrate one server
 // at once. A lock whose holder is finished and has no job record left (a
-// crash between removing a job and releasing its lock) is taken over.
+// crash between removing a job and releasing its lock) is taken over. A
+// lock held by a live request gives a [*LockedError] that names the holder
+// and how far it got ([LockedError.HolderState]: still in pre-flight, or
+// its migrate call sent or possibly sent), from the holder's claim as read
+// to decide whether the lock was left behind.
 //
 // A job record (key job.<record id>, see [Job] and [Job.RecordID]) carries
 // everything the poll function needs to follow a submitted request to its
