@@ -53,11 +53,16 @@ type Config struct {
 
 	// SubjectPrefix is the first token(s) of every subject.
 	SubjectPrefix string
-	// Stream captures <prefix>.>; StreamReplicas and Duplicates apply only
-	// when the stream is created.
+	// Stream captures <prefix>.>; StreamReplicas, Duplicates, MaxAge and
+	// MaxBytes apply only when the stream is created. MaxAge is how long
+	// the stream keeps an event (0: for ever) and must not be shorter
+	// than Duplicates, which JetStream refuses; MaxBytes bounds the
+	// stream's size, discarding the oldest events first (-1: no bound).
 	Stream         string
 	StreamReplicas int
 	Duplicates     time.Duration
+	MaxAge         time.Duration
+	MaxBytes       int64
 	// ContentMode is how events are published.
 	ContentMode ContentMode
 
@@ -84,6 +89,8 @@ func DefaultConfig() Config {
 		Stream:         "COLDMOVE",
 		StreamReplicas: 1,
 		Duplicates:     10 * time.Minute,
+		MaxAge:         720 * time.Hour,
+		MaxBytes:       -1,
 		ContentMode:    Binary,
 		Consumer:       "coldmove-migrate",
 		Backoff:        []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute},
@@ -119,8 +126,10 @@ func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
 // Validate reports the settings the bus cannot work with: no URL, names
-// that cannot stand in a subject or a stream, an unknown content mode, no
-// redelivery backoff.
+// that cannot stand in a subject or a stream, stream limits JetStream
+// would refuse (a negative MaxAge, a duplicate window longer than a
+// MaxAge other than 0, a MaxBytes other than -1 or positive), an unknown
+// content mode, no redelivery backoff.
 func (c Config) Validate() error {
 	var errs []error
 	if strings.TrimSpace(c.URL) == "" {
@@ -133,6 +142,15 @@ func (c Config) Validate() error {
 		if !ValidName(n.name) {
 			errs = append(errs, fmt.Errorf("%s name %q must be letters, digits, '-' or '_'", n.what, n.name))
 		}
+	}
+	switch {
+	case c.MaxAge < 0:
+		errs = append(errs, fmt.Errorf("stream max age must not be negative (0: unlimited), not %s", c.MaxAge))
+	case c.MaxAge != 0 && c.Duplicates > c.MaxAge:
+		errs = append(errs, fmt.Errorf("stream max age %s is shorter than the duplicate window %s", c.MaxAge, c.Duplicates))
+	}
+	if c.MaxBytes != -1 && c.MaxBytes <= 0 {
+		errs = append(errs, fmt.Errorf("stream max bytes must be -1 (unlimited) or positive, not %d", c.MaxBytes))
 	}
 	if c.ContentMode != Binary && c.ContentMode != Structured {
 		errs = append(errs, fmt.Errorf("content mode %q must be binary or structured", c.ContentMode))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coldmove/coldmove/bus"
 )
@@ -16,7 +17,25 @@ func TestConfig_Validate(t *testing.T) {
 		edit func(*bus.Config)
 		want []string
 	}{
-		"defaults": {edit: func(*bus.Config) {}},
+		"defaults":                              {edit: func(*bus.Config) {}},
+		"unlimited retention":                   {edit: func(c *bus.Config) { c.MaxAge, c.MaxBytes = 0, -1 }},
+		"max age equal to the duplicate window": {edit: func(c *bus.Config) { c.MaxAge = c.Duplicates }},
+		"max age shorter than the duplicate window": {
+			edit: func(c *bus.Config) { c.MaxAge, c.Duplicates = 5*time.Minute, 10*time.Minute },
+			want: []string{"stream max age 5m0s is shorter than the duplicate window 10m0s"},
+		},
+		"negative max age": {
+			edit: func(c *bus.Config) { c.MaxAge = -time.Second },
+			want: []string{"stream max age must not be negative (0: unlimited), not -1s"},
+		},
+		"zero max bytes": {
+			edit: func(c *bus.Config) { c.MaxBytes = 0 },
+			want: []string{"stream max bytes must be -1 (unlimited) or positive, not 0"},
+		},
+		"max bytes below -1": {
+			edit: func(c *bus.Config) { c.MaxBytes = -2 },
+			want: []string{"stream max bytes must be -1 (unlimited) or positive, not -2"},
+		},
 		"everything wrong at once": {
 			edit: func(c *bus.Config) {
 				c.URL, c.SubjectPrefix, c.Stream, c.Consumer, c.ContentMode, c.Backoff = " ", "a..b", "A.B", "c*", "xml", nil

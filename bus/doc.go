@@ -10,7 +10,9 @@
 //
 // [Bus.EnsureStream] creates the COLDMOVE stream capturing <prefix>.>
 // (file storage, configurable replicas, a duplicate window of at least
-// two minutes) and leaves an existing stream as its operator tuned it,
+// two minutes, and retention limits: events older than MaxAge, 720h by
+// default, or beyond MaxBytes, unlimited by default, are discarded oldest
+// first) and leaves an existing stream as its operator tuned it,
 // checking only that it captures the subjects.
 //
 // [Bus.Publish] publishes an event in binary content mode (ce-* headers,

@@ -20,8 +20,12 @@ type StreamStatus struct {
 	Created    bool
 	Subjects   []string
 	Duplicates time.Duration
-	Replicas   int
-	Storage    jetstream.StorageType
+	// MaxAge (0: unlimited) and MaxBytes (-1: unlimited) are the stream's
+	// limits.
+	MaxAge   time.Duration
+	MaxBytes int64
+	Replicas int
+	Storage  jetstream.StorageType
 }
 
 // DuplicatesTooShort reports whether an existing stream's duplicate window
@@ -31,8 +35,9 @@ type StreamStatus struct {
 func (s StreamStatus) DuplicatesTooShort() bool { return s.Duplicates < MinDuplicates }
 
 // EnsureStream makes sure the stream exists and captures <prefix>.>. It
-// creates a missing stream (file storage, the configured replicas and
-// duplicate window). An existing stream is not changed, so an operator's
+// creates a missing stream (file storage, the configured replicas,
+// duplicate window, MaxAge and MaxBytes, the oldest events discarded
+// first when a limit is reached). An existing stream is not changed, so an operator's
 // tuning (limits, replicas, placement, window) survives; it is only
 // checked to capture the subjects, and one that does not gives an error
 // saying which subjects it has.
@@ -47,6 +52,8 @@ func (b *Bus) EnsureStream(ctx context.Context) (StreamStatus, error) {
 			Storage:     jetstream.FileStorage,
 			Replicas:    b.cfg.StreamReplicas,
 			Duplicates:  b.cfg.Duplicates,
+			MaxAge:      b.cfg.MaxAge,
+			MaxBytes:    b.cfg.MaxBytes,
 			Retention:   jetstream.LimitsPolicy,
 			Discard:     jetstream.DiscardOld,
 		})
@@ -76,6 +83,8 @@ func status(info *jetstream.StreamInfo, created bool) StreamStatus {
 		Created:    created,
 		Subjects:   info.Config.Subjects,
 		Duplicates: info.Config.Duplicates,
+		MaxAge:     info.Config.MaxAge,
+		MaxBytes:   info.Config.MaxBytes,
 		Replicas:   info.Config.Replicas,
 		Storage:    info.Config.Storage,
 	}

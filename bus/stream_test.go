@@ -24,7 +24,7 @@ func TestEnsureStream_creates(t *testing.T) {
 		t.Fatalf("EnsureStream: %v", err)
 	}
 	want := bus.StreamStatus{Name: "COLDMOVE", Created: true, Subjects: []string{"coldmove.>"},
-		Duplicates: 10 * time.Minute, Replicas: 1, Storage: jetstream.FileStorage}
+		Duplicates: 10 * time.Minute, MaxAge: 720 * time.Hour, MaxBytes: -1, Replicas: 1, Storage: jetstream.FileStorage}
 	if diff := cmp.Diff(want, st); diff != "" {
 		t.Errorf("status (-want +got):\n%s", diff)
 	}
@@ -38,6 +38,44 @@ func TestEnsureStream_creates(t *testing.T) {
 	want.Created = false
 	if diff := cmp.Diff(want, again); diff != "" {
 		t.Errorf("second status (-want +got):\n%s", diff)
+	}
+}
+
+// TestEnsureStream_retention checks that the stream is created with the
+// configured limits, as JetStream stores them.
+func TestEnsureStream_retention(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		maxAge   time.Duration
+		maxBytes int64
+	}{
+		"defaults":  {maxAge: bus.DefaultConfig().MaxAge, maxBytes: bus.DefaultConfig().MaxBytes},
+		"bounded":   {maxAge: 2 * time.Hour, maxBytes: 64 << 20},
+		"unlimited": {maxAge: 0, maxBytes: -1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := natstest.Run(t)
+			cfg := testConfig()
+			cfg.MaxAge, cfg.MaxBytes = tc.maxAge, tc.maxBytes
+			b, err := bus.New(s.Conn(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := b.EnsureStream(t.Context())
+			if err != nil {
+				t.Fatalf("EnsureStream: %v", err)
+			}
+			if st.MaxAge != tc.maxAge || st.MaxBytes != tc.maxBytes {
+				t.Errorf("status max age %s, max bytes %d; want %s, %d", st.MaxAge, st.MaxBytes, tc.maxAge, tc.maxBytes)
+			}
+			got := mustStream(t, s.JetStream(), "COLDMOVE").CachedInfo().Config
+			if got.MaxAge != tc.maxAge || got.MaxBytes != tc.maxBytes || got.Discard != jetstream.DiscardOld {
+				t.Errorf("stream max age %s, max bytes %d, discard %s; want %s, %d, old",
+					got.MaxAge, got.MaxBytes, got.Discard, tc.maxAge, tc.maxBytes)
+			}
+		})
 	}
 }
 

@@ -45,19 +45,31 @@ type Claim struct {
 	JobID string `json:"job_id,omitempty"`
 	// Accepted is the accepted CloudEvent in structured JSON (compact) that
 	// announced JobID, to be re-published unchanged for a duplicate
-	// request while the job runs.
+	// request while the job runs, unless AcceptedPublished.
 	Accepted json.RawMessage `json:"accepted,omitempty"`
+	// AcceptedPublished reports that JetStream acknowledged Accepted
+	// ([Ledger.MarkAcceptedPublished]): a duplicate request need not
+	// publish it again.
+	AcceptedPublished bool `json:"accepted_published,omitempty"`
 	// JobUnknown reports a claim submitted without a job id: the migrate
 	// call was sent, or may have been, but its answer was lost. Its job
 	// record is a watch job ([WatchRecordID]) that follows the server's
 	// state, and no accepted event exists.
 	JobUnknown bool `json:"job_unknown,omitempty"`
 	// Outcome is the terminal CloudEvent in structured JSON (compact) once
-	// finished, to be re-published unchanged for a duplicate request.
-	Outcome   json.RawMessage `json:"outcome,omitempty"`
-	Created   time.Time       `json:"created"`
-	Updated   time.Time       `json:"updated"`
-	Takeovers int             `json:"takeovers,omitempty"`
+	// finished, to be re-published unchanged for a duplicate request
+	// unless OutcomePublished.
+	Outcome json.RawMessage `json:"outcome,omitempty"`
+	// OutcomePublished reports that JetStream acknowledged Outcome
+	// ([Ledger.MarkOutcomePublished], [Ledger.FinishRequest]): a duplicate
+	// request publishes nothing, so that the stream holds one terminal
+	// event per request even after its duplicate window.
+	OutcomePublished bool      `json:"outcome_published,omitempty"`
+	Created          time.Time `json:"created"`
+	// Updated is when the claim's owner (or a finisher) last changed it;
+	// staleness is measured from it. Marking an event published leaves it.
+	Updated   time.Time `json:"updated"`
+	Takeovers int       `json:"takeovers,omitempty"`
 }
 
 // RequestRef identifies the request to claim.
@@ -140,7 +152,7 @@ func (l *Ledger) ClaimRequest(ctx context.Context, r RequestRef) (ClaimResult, e
 		now := l.now()
 		c := &Claim{RequestKey: rk, Source: r.Source, RequestID: r.ID, ServerID: r.ServerID,
 			State: StateClaimed, Owner: l.owner, Created: now, Updated: now}
-		rev, err := l.write(ctx, key, c, 0, writeOpts{})
+		rev, err := l.writeClaim(ctx, c, 0)
 		if err == nil {
 			c.Revision = rev
 			return ClaimResult{Status: ClaimAcquired, Claim: c}, nil
@@ -181,12 +193,25 @@ func (l *Ledger) inspectClaim(ctx context.Context, c *Claim, r RequestRef) (Clai
 	prev := c.Owner
 	c.Owner, c.Updated = l.owner, now
 	c.Takeovers++
-	rev, err := l.write(ctx, key, c, c.Revision, writeOpts{})
+	rev, err := l.writeClaim(ctx, c, c.Revision)
 	if err != nil {
 		return ClaimResult{}, err
 	}
 	c.Revision = rev
 	return ClaimResult{Status: ClaimTakenOver, Claim: c, PreviousOwner: prev}, nil
+}
+
+// writeClaim stores c under its key if the key's last revision is rev, as
+// write does. A finished claim is written with the per-message TTL
+// [Config.ClaimTTL], whoever writes it and whatever the write changes:
+// JetStream removes the claim that long after its last write. Claims in
+// progress never expire.
+func (l *Ledger) writeClaim(ctx context.Context, c *Claim, rev uint64) (uint64, error) {
+	var o writeOpts
+	if c.State == StateFinished {
+		o.expireAfter = l.cfg.ClaimTTL
+	}
+	return l.write(ctx, claimKey(c.RequestKey), c, rev, o)
 }
 
 func (l *Ledger) readClaim(ctx context.Context, requestKey string) (*Claim, error) {

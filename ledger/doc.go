@@ -16,7 +16,15 @@
 // ([Claim.JobUnknown]) and the call is never repeated. Finished keeps the
 // terminal outcome event ([Claim.Outcome]). Both events are kept so that a
 // duplicate request can be answered by re-publishing exactly the same
-// event. A claim left in progress for longer than [Config.ClaimStaleAfter]
+// event until JetStream is known to have acknowledged it:
+// [Ledger.MarkAcceptedPublished] and [Ledger.MarkOutcomePublished] record
+// the acknowledgement ([Claim.AcceptedPublished], [Claim.OutcomePublished]),
+// after which a duplicate publishes nothing, so the stream holds one
+// terminal event per request also beyond its duplicate window. Any process
+// may mark a claim, not only its owner, which may have died after
+// publishing; a mark changes nothing else (not the state, not the update
+// time staleness is measured from), but it moves the claim's revision.
+// A claim left in progress for longer than [Config.ClaimStaleAfter]
 // can be taken over, and [ClaimResult.MayHaveSubmitted] tells the new owner
 // whether the previous owner may already have called the API. Only a claim
 // on which nothing reached the API is deleted: [Ledger.ReleaseClaim] while
@@ -26,12 +34,18 @@
 // The poll function finishes claims it does not own: [Ledger.FinishRequest]
 // records a job's outcome on its request's claim by compare-and-set,
 // idempotently for the same outcome, and refuses a different one, so the
-// first terminal outcome of a request is its only one.
+// first terminal outcome of a request is its only one. Poll calls it only
+// after JetStream acknowledged the outcome, so the same write marks the
+// outcome published.
 //
 // A server lock (key lock.<server_id>, see [Ledger.AcquireLock]) names the
 // request that holds the server, so two requests cannot migrate one server
 // at once. A lock whose holder is finished and has no job record left (a
-// crash between removing a job and releasing its lock) is taken over.
+// crash between removing a job and releasing its lock) is taken over. A
+// lock held by a live request gives a [*LockedError] that names the holder
+// and how far it got ([LockedError.HolderState]: still in pre-flight, or
+// its migrate call sent or possibly sent), from the holder's claim as read
+// to decide whether the lock was left behind.
 //
 // A job record (key job.<record id>, see [Job] and [Job.RecordID]) carries
 // everything the poll function needs to follow a submitted request to its
@@ -46,6 +60,29 @@
 // over after a crash re-publishes the same bytes ([Job.Outcome]). Once
 // JetStream has acknowledged the event and the claim is finished,
 // [Ledger.Remove] deletes the record together with its server lock.
+//
+// # Retention
+//
+// Claims of finished requests expire; nothing else does. Every write of a
+// finished claim, whoever makes it (finishing it, or marking an event
+// published), carries JetStream's per-message TTL of [Config.ClaimTTL]
+// (720h by default), so JetStream itself removes the claim that long after
+// its last write; there is no sweeper. The write also rolls up the key,
+// purging its earlier revisions, so that in a bucket keeping history no
+// earlier revision of the claim, written without TTL, comes back when it
+// expires. A duplicate of the request that arrives after that is handled
+// as a new request: keep ClaimTTL no shorter than the stream's duplicate
+// window, and as long as requests may be replayed. Claims in progress,
+// server locks and job records are written without TTL and never expire.
+//
+// [Open] creates the bucket with LimitMarkerTTL set, which allows
+// per-message TTL; JetStream then leaves a marker for a second where a
+// claim expired, which readers take for absence. A bucket that exists
+// without per-message TTL (its stream's AllowMsgTTL false) is updated to
+// allow it, changing only that setting, which JetStream cannot turn off
+// again; such a bucket leaves no marker behind.
+//
+// # Events
 //
 // Events are stored as compact JSON with nothing escaped: the CloudEvents
 // SDK's structured output is kept byte for byte. Publish the stored copy

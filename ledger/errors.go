@@ -49,12 +49,23 @@ var (
 type LockedError struct {
 	// Holder is the lock as stored.
 	Holder Lock
+	// HolderState is the state of the holder's claim as AcquireLock read
+	// it, telling how far the holder got: [StateClaimed] (pre-flight,
+	// nothing sent yet), [StateSubmitting] (its migrate call may have been
+	// sent), [StateSubmitted] (it was), or [StateFinished] (its outcome is
+	// recorded but its job record not yet removed, so the lock is about to
+	// be released). It is "" when unknown.
+	HolderState ClaimState
 }
 
 // Error describes the holder.
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("ledger: server %s is locked by request %s from %s since %s",
-		e.Holder.ServerID, e.Holder.RequestID, e.Holder.Source, e.Holder.Acquired.Format("2006-01-02T15:04:05Z07:00"))
+	state := ""
+	if e.HolderState != "" {
+		state = " (" + string(e.HolderState) + ")"
+	}
+	return fmt.Sprintf("ledger: server %s is locked by request %s from %s%s since %s",
+		e.Holder.ServerID, e.Holder.RequestID, e.Holder.Source, state, e.Holder.Acquired.Format("2006-01-02T15:04:05Z07:00"))
 }
 
 // Is reports whether target is [ErrLocked].

@@ -7,15 +7,19 @@ import (
 	"fmt"
 )
 
-// maxFinishRounds bounds the read-modify-write retries of FinishRequest,
-// which competes with the claim's owner as well as other pollers.
+// maxFinishRounds bounds the read-modify-write retries of the calls that
+// change a claim they do not own (FinishRequest, MarkOutcomePublished,
+// MarkAcceptedPublished), which compete with the claim's owner as well as
+// other processes.
 const maxFinishRounds = 8
 
 // FinishRequest records the terminal outcome event (structured CloudEvent
 // JSON, one object, stored compact) of the request with this [RequestKey]
 // on its claim, whoever owns the claim: it is how the poll function, which
 // never owns claims, finishes a request after JetStream acknowledged the
-// outcome it published for the request's job.
+// outcome it published for the request's job. The same write therefore
+// sets [Claim.OutcomePublished]: call it only once the outcome is
+// acknowledged.
 //
 // The claim moves to finished from submitted, and also from claimed or
 // submitting: a job record exists only for a request whose migrate call was
@@ -26,44 +30,75 @@ const maxFinishRounds = 8
 // claim finished when it reads it again.
 //
 // A claim already finished with the same outcome counts as finished here
-// (a poller re-running after a crash); finished with another outcome, the
-// error matches [ErrInvalidTransition]: the first terminal outcome wins. A
-// missing claim gives [ErrNotFound]. The compare-and-set is retried a few
-// times when the claim changes concurrently, then fails with
-// [ErrConflict].
+// (a poller re-running after a crash), and is marked published if it was
+// not; finished with another outcome, the error matches
+// [ErrInvalidTransition]: the first terminal outcome wins. A missing claim
+// gives [ErrNotFound]. The compare-and-set is retried a few times when the
+// claim changes concurrently, then fails with [ErrConflict].
 func (l *Ledger) FinishRequest(ctx context.Context, requestKey string, outcome []byte) error {
+	const op = "finish request"
+	out, err := checkOutcome(op, requestKey, outcome)
+	if err != nil {
+		return err
+	}
+	return l.changeClaim(ctx, op, requestKey, func(c *Claim) (bool, error) {
+		switch c.State {
+		case StateFinished:
+			if !bytes.Equal(c.Outcome, out) {
+				return false, fmt.Errorf("%w: already finished with another outcome", ErrInvalidTransition)
+			}
+			if c.OutcomePublished {
+				return false, nil
+			}
+		case StateClaimed, StateSubmitting, StateSubmitted:
+			c.State, c.Outcome, c.Updated = StateFinished, out, l.now()
+		default:
+			return false, fmt.Errorf("%w: unknown state %q", ErrInvalidTransition, c.State)
+		}
+		c.OutcomePublished = true
+		return true, nil
+	})
+}
+
+// checkOutcome checks the request key and the outcome event given to op,
+// and returns the event in its compact form.
+func checkOutcome(op, requestKey string, outcome []byte) ([]byte, error) {
 	if err := checkRequestKey(requestKey); err != nil {
-		return fmt.Errorf("ledger: finish request: %w", err)
+		return nil, fmt.Errorf("ledger: %s: %w", op, err)
 	}
 	out, err := eventJSON("outcome", outcome)
 	if err != nil {
-		return fmt.Errorf("ledger: finish request %s: %w", requestKey, err)
+		return nil, fmt.Errorf("ledger: %s %s: %w", op, requestKey, err)
 	}
-	key := claimKey(requestKey)
+	return out, nil
+}
+
+// changeClaim reads the claim of the request with this key, lets change
+// amend it, and writes it back by compare-and-set unless change reports
+// that there is nothing to write, whoever owns the claim. A write that
+// loses to a concurrent change is retried from a fresh read a few times,
+// then fails with [ErrConflict]. Errors name op and the request key.
+func (l *Ledger) changeClaim(ctx context.Context, op, requestKey string, change func(*Claim) (write bool, err error)) error {
 	for range maxFinishRounds {
 		c, err := l.readClaim(ctx, requestKey)
 		if err != nil {
-			return fmt.Errorf("ledger: finish request %s: %w", requestKey, err)
+			return fmt.Errorf("ledger: %s %s: %w", op, requestKey, err)
 		}
-		switch c.State {
-		case StateFinished:
-			if bytes.Equal(c.Outcome, out) {
-				return nil
-			}
-			return fmt.Errorf("ledger: finish request %s: %w: already finished with another outcome", requestKey, ErrInvalidTransition)
-		case StateClaimed, StateSubmitting, StateSubmitted:
-		default:
-			return fmt.Errorf("ledger: finish request %s: %w: unknown state %q", requestKey, ErrInvalidTransition, c.State)
+		write, err := change(c)
+		if err != nil {
+			return fmt.Errorf("ledger: %s %s: %w", op, requestKey, err)
 		}
-		c.State, c.Outcome, c.Updated = StateFinished, out, l.now()
-		_, err = l.write(ctx, key, c, c.Revision, writeOpts{})
+		if !write {
+			return nil
+		}
+		_, err = l.writeClaim(ctx, c, c.Revision)
 		if errors.Is(err, ErrConflict) {
 			continue // changed under us: look again
 		}
 		if err != nil {
-			return fmt.Errorf("ledger: finish request %s: %w", requestKey, err)
+			return fmt.Errorf("ledger: %s %s: %w", op, requestKey, err)
 		}
 		return nil
 	}
-	return fmt.Errorf("%w: finish request %s: claim kept changing", ErrConflict, requestKey)
+	return fmt.Errorf("%w: %s %s: claim kept changing", ErrConflict, op, requestKey)
 }

@@ -55,6 +55,7 @@ func TestFinishRequest(t *testing.T) {
 			}
 			want := before
 			want.Revision, want.State, want.Outcome, want.Updated = got.Revision, ledger.StateFinished, outcome, clk.Now()
+			want.OutcomePublished = true // FinishRequest follows JetStream's acknowledgement
 			if diff := cmp.Diff(&want, got); diff != "" {
 				t.Errorf("finished claim (-want +got):\n%s", diff)
 			}
@@ -80,6 +81,44 @@ func TestFinishRequest(t *testing.T) {
 				t.Errorf("claim rewritten by idempotent or refused calls: revision %d, want %d", got.Revision, want.Revision)
 			}
 		})
+	}
+}
+
+// TestFinishRequest_marksOwnersOutcomePublished finishes a request that its
+// owner already finished with the same outcome: the poller, which calls
+// FinishRequest after the acknowledgement, marks the outcome published,
+// once.
+func TestFinishRequest_marksOwnersOutcomePublished(t *testing.T) {
+	t.Parallel()
+	s, migrate, clk := setup(t)
+	ctx := t.Context()
+	c := mustClaim(t, migrate, request(1)).Claim
+	outcome := completedJSON(t, 1, "job1")
+	if err := migrate.FinishClaim(ctx, c, outcome); err != nil {
+		t.Fatal(err)
+	}
+	if c.OutcomePublished {
+		t.Fatal("FinishClaim marked the outcome published before it was published")
+	}
+	poll := mustOpen(t, s.JetStream(), "poller", clk)
+	clk.Advance(time.Minute)
+	if err := poll.FinishRequest(ctx, c.RequestKey, outcome); err != nil {
+		t.Fatalf("FinishRequest: %v", err)
+	}
+	got, err := poll.GetClaim(ctx, c.Source, c.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *c
+	want.Revision, want.OutcomePublished = got.Revision, true
+	if diff := cmp.Diff(&want, got); diff != "" || got.Revision == c.Revision {
+		t.Errorf("claim at revision %d, before %d (-want +got):\n%s", got.Revision, c.Revision, diff)
+	}
+	if err := poll.FinishRequest(ctx, c.RequestKey, outcome); err != nil {
+		t.Fatalf("FinishRequest again: %v", err)
+	}
+	if again, _ := poll.GetClaim(ctx, c.Source, c.RequestID); again.Revision != got.Revision {
+		t.Errorf("FinishRequest of a published outcome rewrote the claim: revision %d, want %d", again.Revision, got.Revision)
 	}
 }
 

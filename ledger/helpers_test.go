@@ -46,7 +46,13 @@ func testConfig() ledger.Config {
 // mustOpen opens a ledger with the given owner and clock on js.
 func mustOpen(tb testing.TB, js jetstream.JetStream, owner string, clk *clock) *ledger.Ledger {
 	tb.Helper()
-	l, err := ledger.Open(context.Background(), js, testConfig(), ledger.WithOwner(owner), ledger.WithClock(clk.Now))
+	return mustOpenConfig(tb, js, testConfig(), owner, clk)
+}
+
+// mustOpenConfig opens a ledger with cfg, the given owner and clock on js.
+func mustOpenConfig(tb testing.TB, js jetstream.JetStream, cfg ledger.Config, owner string, clk *clock) *ledger.Ledger {
+	tb.Helper()
+	l, err := ledger.Open(context.Background(), js, cfg, ledger.WithOwner(owner), ledger.WithClock(clk.Now))
 	if err != nil {
 		tb.Fatalf("ledger.Open: %v", err)
 	}

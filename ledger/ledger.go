@@ -28,16 +28,24 @@ type Config struct {
 	// update before another owner may take it over. Keep it well above the
 	// longest migrate invocation.
 	ClaimStaleAfter time.Duration
+	// ClaimTTL is how long the claim of a finished request is kept after
+	// its last write: JetStream removes it then, through the per-message
+	// TTL that every write of a finished claim carries. A redelivery or
+	// replay of the request that comes later is handled as a new request,
+	// so keep it no shorter than the stream's duplicate window, and as long
+	// as requests may be replayed. JetStream counts it in whole seconds.
+	ClaimTTL time.Duration
 }
 
 // DefaultConfig returns the defaults of every setting.
 func DefaultConfig() Config {
-	return Config{Bucket: "coldmove_ledger", Replicas: 1, History: 1, ClaimStaleAfter: 15 * time.Minute}
+	return Config{Bucket: "coldmove_ledger", Replicas: 1, History: 1, ClaimStaleAfter: 15 * time.Minute, ClaimTTL: 720 * time.Hour}
 }
 
 // Validate reports the settings the ledger cannot work with: a bucket name
-// that cannot stand in a subject, and a claim staleness that is not
-// positive. (JetStream itself refuses replicas and history it cannot
+// that cannot stand in a subject, a claim staleness that is not
+// positive, and a claim TTL shorter than a second, the shortest
+// per-message TTL JetStream accepts. (JetStream itself refuses replicas and history it cannot
 // honour when the bucket is created.)
 func (c Config) Validate() error {
 	var errs []error
@@ -46,6 +54,9 @@ func (c Config) Validate() error {
 	}
 	if c.ClaimStaleAfter <= 0 {
 		errs = append(errs, fmt.Errorf("claim staleness must be positive, not %s", c.ClaimStaleAfter))
+	}
+	if c.ClaimTTL < time.Second {
+		errs = append(errs, fmt.Errorf("claim TTL must be at least 1s, not %s", c.ClaimTTL))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("ledger: configuration: %w", errors.Join(errs...))
@@ -99,8 +110,12 @@ type Ledger struct {
 }
 
 // Open binds the ledger to its bucket, creating the bucket (file storage,
-// the configured replicas and history) when it does not exist. An existing
-// bucket is used as it is.
+// the configured replicas and history, per-message TTL allowed) when it
+// does not exist. An existing bucket is used as its operator tuned it,
+// with one exception: if its stream does not allow per-message TTL
+// (StreamConfig.AllowMsgTTL), which the claims of finished requests need
+// to expire, Open updates the stream to allow it and changes nothing else.
+// JetStream cannot turn that setting off again.
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Option) (*Ledger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -121,9 +136,23 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Optio
 	if err != nil {
 		return nil, fmt.Errorf("ledger: bucket %s stream: %w", cfg.Bucket, err)
 	}
+	if sc := stream.CachedInfo().Config; !sc.AllowMsgTTL {
+		sc.AllowMsgTTL = true
+		if stream, err = js.UpdateStream(ctx, sc); err != nil {
+			return nil, fmt.Errorf("ledger: bucket %s: allow per-message TTL on stream %s: %w", cfg.Bucket, l.streamName, err)
+		}
+	}
 	l.stream = stream
 	return l, nil
 }
+
+// markerTTL is how long the marker JetStream leaves when a claim expires
+// stays in a bucket the ledger created. Markers only tell the bucket's
+// watchers that a key expired (the ledger reads one as absence), so they
+// live for the shortest time JetStream allows; a longer one would also
+// lengthen shorter claim TTLs in a bucket keeping history, as JetStream
+// raises a message's TTL to the marker TTL there.
+const markerTTL = time.Second
 
 func bindBucket(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.KeyValue, error) {
 	kv, err := js.KeyValue(ctx, cfg.Bucket)
@@ -134,11 +163,12 @@ func bindBucket(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstr
 		return nil, fmt.Errorf("ledger: open bucket %s: %w", cfg.Bucket, err)
 	}
 	kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      cfg.Bucket,
-		Description: "coldmove ledger: request claims, server locks, job records",
-		History:     uint8(cfg.History),
-		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
+		Bucket:         cfg.Bucket,
+		Description:    "coldmove ledger: request claims, server locks, job records",
+		History:        uint8(cfg.History),
+		Storage:        jetstream.FileStorage,
+		Replicas:       cfg.Replicas,
+		LimitMarkerTTL: markerTTL,
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		// Another process created it first, perhaps with other settings.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/coldmove/coldmove/internal/natstest"
@@ -25,7 +26,7 @@ func TestConfig_Validate(t *testing.T) {
 	if err == nil {
 		t.Fatal("Validate of a bad config succeeded")
 	}
-	for _, want := range []string{`bucket name "a.b"`, "claim staleness must be positive, not -1s"} {
+	for _, want := range []string{`bucket name "a.b"`, "claim staleness must be positive, not -1s", "claim TTL must be at least 1s, not 0s"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error %q does not mention %q", err, want)
 		}
@@ -36,28 +37,69 @@ func TestConfig_Validate(t *testing.T) {
 	}
 }
 
-func TestOpen_usesExistingBucketAsIs(t *testing.T) {
+// TestOpen_existingBucket opens buckets someone else created: each is used
+// as it is, except that a stream without per-message TTL is changed to
+// allow it, and only that, so that finished claims can expire.
+func TestOpen_existingBucket(t *testing.T) {
 	t.Parallel()
-	s := natstest.Run(t)
-	ctx := t.Context()
-	if _, err := s.JetStream().CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "tuned", History: 7, Storage: jetstream.FileStorage}); err != nil {
-		t.Fatal(err)
+	tests := map[string]struct {
+		cfg jetstream.KeyValueConfig
+		// wantUpdate says whether Open must allow per-message TTL.
+		wantUpdate bool
+	}{
+		"without per-message TTL": {
+			cfg:        jetstream.KeyValueConfig{Bucket: "tuned", History: 7, Storage: jetstream.FileStorage, MaxBytes: 1 << 20},
+			wantUpdate: true,
+		},
+		"with limit markers": {
+			cfg: jetstream.KeyValueConfig{Bucket: "tuned", History: 7, Storage: jetstream.FileStorage, LimitMarkerTTL: time.Minute},
+		},
 	}
-	cfg := ledger.DefaultConfig()
-	cfg.Bucket = "tuned"
-	l, err := ledger.Open(ctx, s.JetStream(), cfg)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	st, err := l.KeyValue().Status(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.History() != 7 {
-		t.Errorf("history of the existing bucket = %d, want 7 (left alone)", st.History())
-	}
-	if l.Bucket() != "tuned" || !strings.Contains(l.Owner(), "-") {
-		t.Errorf("Bucket %q, Owner %q; want tuned and a generated owner", l.Bucket(), l.Owner())
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := natstest.Run(t)
+			ctx := t.Context()
+			if _, err := s.JetStream().CreateKeyValue(ctx, tc.cfg); err != nil {
+				t.Fatal(err)
+			}
+			streamConfig := func() jetstream.StreamConfig {
+				st, err := s.JetStream().Stream(ctx, "KV_tuned")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return st.CachedInfo().Config
+			}
+			before := streamConfig()
+			cfg := ledger.DefaultConfig()
+			cfg.Bucket = "tuned"
+			l, err := ledger.Open(ctx, s.JetStream(), cfg)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			want := before
+			want.AllowMsgTTL = true
+			// The server keeps its own metadata (_nats.*), such as the API
+			// level a stream's features require.
+			serverMetadata := cmpopts.IgnoreMapEntries(func(k, _ string) bool { return strings.HasPrefix(k, "_nats.") })
+			if diff := cmp.Diff(want, streamConfig(), serverMetadata); diff != "" {
+				t.Errorf("bucket stream (-want +got):\n%s", diff)
+			}
+			if before.AllowMsgTTL == tc.wantUpdate {
+				t.Errorf("per-message TTL allowed before Open: %v; the case expects an update: %v", before.AllowMsgTTL, tc.wantUpdate)
+			}
+			if l.Bucket() != "tuned" || !strings.Contains(l.Owner(), "-") {
+				t.Errorf("Bucket %q, Owner %q; want tuned and a generated owner", l.Bucket(), l.Owner())
+			}
+			// A finished claim, written with its TTL, is accepted.
+			c, err := l.ClaimRequest(ctx, request(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := l.FinishClaim(ctx, c.Claim, []byte(`{"id":"out-1"}`)); err != nil {
+				t.Errorf("FinishClaim on the existing bucket: %v", err)
+			}
+		})
 	}
 }
 
@@ -81,6 +123,9 @@ func TestOpen_createsBucket(t *testing.T) {
 	info := st.(*jetstream.KeyValueBucketStatus).StreamInfo()
 	if info.Config.Storage != jetstream.FileStorage {
 		t.Errorf("storage = %v, want file", info.Config.Storage)
+	}
+	if !info.Config.AllowMsgTTL || st.LimitMarkerTTL() <= 0 {
+		t.Errorf("per-message TTL allowed %v, limit marker TTL %s; want allowed, with markers", info.Config.AllowMsgTTL, st.LimitMarkerTTL())
 	}
 }
 

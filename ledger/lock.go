@@ -29,7 +29,9 @@ type Lock struct {
 // succeeds when the lock is absent, when the same request already holds it
 // (returning the stored lock unchanged), and when the holder is finished
 // and has no job left (a lock its holder failed to release). Otherwise it
-// returns a [*LockedError] naming the holder.
+// returns a [*LockedError] naming the holder and how far it got
+// ([LockedError.HolderState]), from the holder's claim as read to decide
+// whether the lock was left behind.
 func (l *Ledger) AcquireLock(ctx context.Context, c *Claim) (*Lock, error) {
 	if err := checkID(ids.Server, c.ServerID); err != nil {
 		return nil, err
@@ -57,12 +59,12 @@ func (l *Ledger) AcquireLock(ctx context.Context, c *Claim) (*Lock, error) {
 		if held.RequestKey == c.RequestKey {
 			return held, nil
 		}
-		orphan, err := l.orphaned(ctx, held)
+		orphan, state, err := l.orphaned(ctx, held)
 		if err != nil {
 			return nil, fmt.Errorf("ledger: lock server %s: check holder %s: %w", c.ServerID, held.RequestID, err)
 		}
 		if !orphan {
-			return nil, &LockedError{Holder: *held}
+			return nil, &LockedError{Holder: *held, HolderState: state}
 		}
 		rev, err = l.write(ctx, key, lk, held.Revision, writeOpts{})
 		if errors.Is(err, ErrConflict) {
@@ -81,23 +83,24 @@ func (l *Ledger) AcquireLock(ctx context.Context, c *Claim) (*Lock, error) {
 // claim is gone, or finished with no job record left. The record looked
 // for is the claim's job, or, for a claim without a job id (submitted with
 // an unknown job, finished by a poller before it was marked, or never
-// submitted), its watch job.
-func (l *Ledger) orphaned(ctx context.Context, held *Lock) (bool, error) {
+// submitted), its watch job. It also returns the state of the holder's
+// claim as read ("" when the claim is gone).
+func (l *Ledger) orphaned(ctx context.Context, held *Lock) (bool, ClaimState, error) {
 	c, err := l.readClaim(ctx, held.RequestKey)
 	if errors.Is(err, ErrNotFound) {
-		return true, nil
+		return true, "", nil
 	}
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	if c.State != StateFinished {
-		return false, nil
+		return false, c.State, nil
 	}
 	_, err = l.GetJob(ctx, c.recordID())
 	if errors.Is(err, ErrNotFound) {
-		return true, nil
+		return true, c.State, nil
 	}
-	return false, err
+	return false, c.State, err
 }
 
 // getLock returns the lock on a server, or an error matching

@@ -54,6 +54,9 @@ func TestAcquireLock(t *testing.T) {
 	if diff := cmp.Diff(*lk, locked.Holder); diff != "" {
 		t.Errorf("LockedError.Holder (-want +got):\n%s", diff)
 	}
+	if locked.HolderState != ledger.StateClaimed {
+		t.Errorf("LockedError.HolderState = %q, want claimed", locked.HolderState)
+	}
 	if !strings.Contains(err.Error(), a.RequestID) {
 		t.Errorf("LockedError %q does not name the holding request %s", err, a.RequestID)
 	}
@@ -120,10 +123,40 @@ func TestAcquireLock_recoversOrphans(t *testing.T) {
 		// into the state under test.
 		holder       func(t *testing.T, l *ledger.Ledger, c *ledger.Claim)
 		wantTakeover bool
+		// wantState is LockedError.HolderState when there is no takeover.
+		wantState ledger.ClaimState
 	}{
 		"holder in progress": {
 			holder:       func(*testing.T, *ledger.Ledger, *ledger.Claim) {},
 			wantTakeover: false,
+			wantState:    ledger.StateClaimed,
+		},
+		"holder submitting": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				if err := l.MarkSubmitting(t.Context(), c); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantTakeover: false,
+			wantState:    ledger.StateSubmitting,
+		},
+		"holder submitted": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				if err := submit(t, l, c, "job1"); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantTakeover: false,
+			wantState:    ledger.StateSubmitted,
+		},
+		"holder submitted with an unknown job": {
+			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
+				if err := submitUnknown(t, l, c); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantTakeover: false,
+			wantState:    ledger.StateSubmitted,
 		},
 		"holder finished without a job (rejected)": {
 			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
@@ -138,6 +171,7 @@ func TestAcquireLock_recoversOrphans(t *testing.T) {
 				submitAndFinish(t, l, c, true)
 			},
 			wantTakeover: false,
+			wantState:    ledger.StateFinished,
 		},
 		"holder finished and its job removed": {
 			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
@@ -150,6 +184,7 @@ func TestAcquireLock_recoversOrphans(t *testing.T) {
 				watchAndFinish(t, l, c, true, true)
 			},
 			wantTakeover: false,
+			wantState:    ledger.StateFinished,
 		},
 		"holder finished and its watch job removed": {
 			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
@@ -162,6 +197,7 @@ func TestAcquireLock_recoversOrphans(t *testing.T) {
 				watchAndFinish(t, l, c, false, true)
 			},
 			wantTakeover: false,
+			wantState:    ledger.StateFinished,
 		},
 		"holder's claim gone": {
 			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
@@ -192,8 +228,15 @@ func TestAcquireLock_recoversOrphans(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ledger.ErrLocked) {
-				t.Errorf("AcquireLock(b): %v, want ErrLocked", err)
+			locked, ok := errors.AsType[*ledger.LockedError](err)
+			if !ok {
+				t.Fatalf("AcquireLock(b): %v, want a *LockedError", err)
+			}
+			if locked.HolderState != tc.wantState {
+				t.Errorf("HolderState = %q, want %q", locked.HolderState, tc.wantState)
+			}
+			if !strings.Contains(err.Error(), "("+string(tc.wantState)+")") {
+				t.Errorf("error %q does not say the holder's state %s", err, tc.wantState)
 			}
 		})
 	}

@@ -47,9 +47,15 @@ func asExists(err error) *existsError {
 	return nil
 }
 
-// writeOpts adds a due time header to a write.
+// writeOpts adds a due time header or an expiry to a write.
 type writeOpts struct {
 	dueAt time.Time
+	// expireAfter, when set, is the message's per-message TTL: JetStream
+	// removes it that long after the write. The write then also rolls up
+	// the key (Nats-Rollup: sub), purging its earlier revisions, so that
+	// none of them, written without TTL, resurfaces as the key's value
+	// when it expires in a bucket that keeps history.
+	expireAfter time.Duration
 }
 
 // get reads the latest live record under key into v and returns its
@@ -133,11 +139,16 @@ func (l *Ledger) write(ctx context.Context, key string, v any, rev uint64, o wri
 	if err != nil {
 		return 0, fmt.Errorf("ledger: encode %s: %w", key, err)
 	}
-	msg := &nats.Msg{Subject: l.subj + key, Data: data}
+	msg := &nats.Msg{Subject: l.subj + key, Data: data, Header: nats.Header{}}
 	if !o.dueAt.IsZero() {
-		msg.Header = nats.Header{hdrDueAt: []string{strconv.FormatInt(o.dueAt.UnixMilli(), 10)}}
+		msg.Header.Set(hdrDueAt, strconv.FormatInt(o.dueAt.UnixMilli(), 10))
 	}
-	newRev, err := l.publish(ctx, msg, rev)
+	var extra []jetstream.PublishOpt
+	if o.expireAfter > 0 {
+		msg.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+		extra = append(extra, jetstream.WithMsgTTL(o.expireAfter))
+	}
+	newRev, err := l.publish(ctx, msg, rev, extra...)
 	if err == nil || !wrongLastSeq(err) {
 		return newRev, err
 	}
@@ -156,7 +167,7 @@ func (l *Ledger) write(ctx context.Context, key string, v any, rev uint64, o wri
 	if !isMarker(last.header) {
 		return 0, &existsError{rev: last.seq, data: last.data}
 	}
-	newRev, err = l.publish(ctx, msg, last.seq)
+	newRev, err = l.publish(ctx, msg, last.seq, extra...)
 	if err != nil && wrongLastSeq(err) {
 		return 0, fmt.Errorf("%w: %s recreated concurrently", ErrConflict, key)
 	}
@@ -176,8 +187,11 @@ func encode(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }
 
-func (l *Ledger) publish(ctx context.Context, msg *nats.Msg, rev uint64) (uint64, error) {
-	ack, err := l.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(rev))
+// publish stores msg if its subject's last sequence is rev, with the
+// extra publish options given.
+func (l *Ledger) publish(ctx context.Context, msg *nats.Msg, rev uint64, extra ...jetstream.PublishOpt) (uint64, error) {
+	opts := append([]jetstream.PublishOpt{jetstream.WithExpectLastSequencePerSubject(rev)}, extra...)
+	ack, err := l.js.PublishMsg(ctx, msg, opts...)
 	if err != nil {
 		if wrongLastSeq(err) {
 			return 0, err

@@ -96,7 +96,7 @@ func (l *Ledger) advance(ctx context.Context, c *Claim, state ClaimState, check 
 		return fmt.Errorf("ledger: claim %s: %w", c.RequestKey, err)
 	}
 	next.State, next.Updated = state, l.now()
-	rev, err := l.write(ctx, claimKey(c.RequestKey), &next, c.Revision, writeOpts{})
+	rev, err := l.writeClaim(ctx, &next, c.Revision)
 	if err != nil {
 		return fmt.Errorf("ledger: claim %s → %s: %w", c.RequestKey, state, err)
 	}

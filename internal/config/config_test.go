@@ -173,3 +173,76 @@ func TestShared_printingHidesSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestLoad_retention(t *testing.T) {
+	tests := map[string]struct {
+		env  map[string]string
+		want []config.Problem
+		// check judges the loaded configuration when there is no problem.
+		check func(*testing.T, *config.Shared)
+	}{
+		"defaults": {check: func(t *testing.T, sh *config.Shared) {
+			if sh.Bus.MaxAge != 720*time.Hour || sh.Bus.MaxBytes != -1 || sh.Ledger.ClaimTTL != 720*time.Hour {
+				t.Errorf("max age %s, max bytes %d, claim TTL %s; want 720h, -1, 720h", sh.Bus.MaxAge, sh.Bus.MaxBytes, sh.Ledger.ClaimTTL)
+			}
+		}},
+		"values": {
+			env: map[string]string{"COLDMOVE_STREAM_MAX_AGE": "48h", "COLDMOVE_STREAM_MAX_BYTES": "1073741824", "COLDMOVE_CLAIM_TTL": "24h"},
+			check: func(t *testing.T, sh *config.Shared) {
+				if sh.Bus.MaxAge != 48*time.Hour || sh.Bus.MaxBytes != 1<<30 || sh.Ledger.ClaimTTL != 24*time.Hour {
+					t.Errorf("max age %s, max bytes %d, claim TTL %s; want 48h, 1073741824, 24h", sh.Bus.MaxAge, sh.Bus.MaxBytes, sh.Ledger.ClaimTTL)
+				}
+			},
+		},
+		"unlimited max age": {env: map[string]string{"COLDMOVE_STREAM_MAX_AGE": "0"}},
+		"everything at the duplicate window": {
+			env: map[string]string{"COLDMOVE_STREAM_DUPLICATES": "2m", "COLDMOVE_STREAM_MAX_AGE": "2m", "COLDMOVE_CLAIM_TTL": "2m"},
+		},
+		"shorter than the duplicate window": {
+			env: map[string]string{"COLDMOVE_STREAM_DUPLICATES": "20m", "COLDMOVE_STREAM_MAX_AGE": "15m", "COLDMOVE_CLAIM_TTL": "10m"},
+			want: []config.Problem{
+				{Var: "COLDMOVE_STREAM_MAX_AGE", Problem: "must be 0 (unlimited) or at least the duplicate window COLDMOVE_STREAM_DUPLICATES (20m0s), not 15m0s"},
+				{Var: "COLDMOVE_CLAIM_TTL", Problem: "must not be shorter than the duplicate window COLDMOVE_STREAM_DUPLICATES (20m0s), not 10m0s"},
+			},
+		},
+		"out of range": {
+			env: map[string]string{"COLDMOVE_STREAM_MAX_AGE": "-1h", "COLDMOVE_STREAM_MAX_BYTES": "0", "COLDMOVE_CLAIM_TTL": "0s"},
+			want: []config.Problem{
+				{Var: "COLDMOVE_STREAM_MAX_AGE", Problem: "must not be negative (0: unlimited), not -1h0m0s"},
+				{Var: "COLDMOVE_STREAM_MAX_BYTES", Problem: "must be -1 (unlimited) or positive, not 0"},
+				{Var: "COLDMOVE_CLAIM_TTL", Problem: "must be positive, not 0s"},
+			},
+		},
+		"max bytes below -1": {
+			env:  map[string]string{"COLDMOVE_STREAM_MAX_BYTES": "-2"},
+			want: []config.Problem{{Var: "COLDMOVE_STREAM_MAX_BYTES", Problem: "must be -1 (unlimited) or positive, not -2"}},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			sh := config.DefaultShared()
+			spec := sh.StreamVars().Add(sh.LedgerVars())
+			clearEnv(t, spec)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			err := config.Load(spec)
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if tc.check != nil {
+					tc.check(t, &sh)
+				}
+				return
+			}
+			ce, ok := errors.AsType[*config.Error](err)
+			if !ok {
+				t.Fatalf("err = %v, want *config.Error", err)
+			}
+			if diff := cmp.Diff(tc.want, ce.Problems); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}

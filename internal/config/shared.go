@@ -114,6 +114,20 @@ func (s *Shared) StreamVars() Spec {
 		{Name: "COLDMOVE_STREAM_REPLICAS", Desc: "replicas of the stream when it is created", Value: &c.StreamReplicas, Check: Between(&c.StreamReplicas, 1, 5)},
 		{Name: "COLDMOVE_STREAM_DUPLICATES", Desc: "duplicate window of the stream when it is created (at least 2m)", Value: &c.Duplicates,
 			Check: AtLeast(&c.Duplicates, bus.MinDuplicates)},
+		{Name: "COLDMOVE_STREAM_MAX_AGE", Desc: "how long the stream keeps an event, when the stream is created (0: unlimited; else at least the duplicate window)",
+			Value: &c.MaxAge, Check: func() string {
+				if c.MaxAge < 0 {
+					return fmt.Sprintf("must not be negative (0: unlimited), not %s", c.MaxAge)
+				}
+				return ""
+			}},
+		{Name: "COLDMOVE_STREAM_MAX_BYTES", Desc: "size bound of the stream in bytes, oldest events discarded first, when the stream is created (-1: unlimited)",
+			Value: &c.MaxBytes, Check: func() string {
+				if c.MaxBytes != -1 && c.MaxBytes <= 0 {
+					return fmt.Sprintf("must be -1 (unlimited) or positive, not %d", c.MaxBytes)
+				}
+				return ""
+			}},
 		{Name: "COLDMOVE_CONTENT_MODE", Desc: "how events are published: binary (ce-* headers) or structured (JSON body)", Value: &c.ContentMode,
 			Check: func() string {
 				if c.ContentMode != bus.Binary && c.ContentMode != bus.Structured {
@@ -121,10 +135,20 @@ func (s *Shared) StreamVars() Spec {
 				}
 				return ""
 			}},
-	}}
+	}, Checks: []func() []Problem{func() []Problem {
+		// JetStream refuses a duplicate window longer than the max age.
+		if c.MaxAge != 0 && c.MaxAge < c.Duplicates {
+			return []Problem{{Var: "COLDMOVE_STREAM_MAX_AGE", Problem: fmt.Sprintf(
+				"must be 0 (unlimited) or at least the duplicate window COLDMOVE_STREAM_DUPLICATES (%s), not %s", c.Duplicates, c.MaxAge)}}
+		}
+		return nil
+	}}}
 }
 
-// LedgerVars are the ledger bucket's name and how it is created.
+// LedgerVars are the ledger bucket's name, how it is created, and how
+// long the claims of finished requests are kept. The claim TTL is checked
+// against the stream's duplicate window (of [Shared.StreamVars], or its
+// default).
 func (s *Shared) LedgerVars() Spec {
 	c := &s.Ledger
 	return Spec{Vars: []Var{
@@ -132,7 +156,15 @@ func (s *Shared) LedgerVars() Spec {
 			Check: name(&c.Bucket, ledger.ValidBucket, "letters, digits, '-' or '_'")},
 		{Name: "COLDMOVE_LEDGER_REPLICAS", Desc: "replicas of the ledger bucket when it is created", Value: &c.Replicas, Check: Between(&c.Replicas, 1, 5)},
 		{Name: "COLDMOVE_LEDGER_HISTORY", Desc: "revisions per key the ledger bucket keeps when it is created", Value: &c.History, Check: Between(&c.History, 1, 64)},
-	}}
+		{Name: "COLDMOVE_CLAIM_TTL", Desc: "how long the claim of a finished request is kept after its last write, expired by JetStream (never shorter than the duplicate window)",
+			Value: &c.ClaimTTL, Check: Positive(&c.ClaimTTL)},
+	}, Checks: []func() []Problem{func() []Problem {
+		if c.ClaimTTL < s.Bus.Duplicates {
+			return []Problem{{Var: "COLDMOVE_CLAIM_TTL", Problem: fmt.Sprintf(
+				"must not be shorter than the duplicate window COLDMOVE_STREAM_DUPLICATES (%s), not %s", s.Bus.Duplicates, c.ClaimTTL)}}
+		}
+		return nil
+	}}}
 }
 
 // ClaimVars are the policy of request claims, which only migrate takes.
