@@ -34,11 +34,15 @@ type Claim struct {
 	Revision uint64 `json:"-"`
 
 	// RequestKey is [RequestKey] of Source and RequestID.
-	RequestKey string     `json:"request_key"`
-	Source     string     `json:"source"`
-	RequestID  string     `json:"request_id"`
-	ServerID   string     `json:"server_id"`
-	State      ClaimState `json:"state"`
+	RequestKey string `json:"request_key"`
+	Source     string `json:"source"`
+	RequestID  string `json:"request_id"`
+	ServerID   string `json:"server_id"`
+	// Deadline is the request's deadline as fixed when it was first
+	// claimed: a redelivery judges time against it, not against its own
+	// arrival.
+	Deadline time.Time  `json:"deadline,omitzero"`
+	State    ClaimState `json:"state"`
 	// Owner is the [Ledger.Owner] working on the request.
 	Owner string `json:"owner"`
 	// JobID is the ECS job id once submitted.
@@ -78,6 +82,8 @@ type RequestRef struct {
 	Source, ID string
 	// ServerID is the server the request wants to move.
 	ServerID string
+	// Deadline is the request's deadline, recorded on a new claim.
+	Deadline time.Time
 }
 
 // ClaimStatus says what [Ledger.ClaimRequest] found.
@@ -150,7 +156,7 @@ func (l *Ledger) ClaimRequest(ctx context.Context, r RequestRef) (ClaimResult, e
 	key := claimKey(rk)
 	for range maxClaimRounds {
 		now := l.now()
-		c := &Claim{RequestKey: rk, Source: r.Source, RequestID: r.ID, ServerID: r.ServerID,
+		c := &Claim{RequestKey: rk, Source: r.Source, RequestID: r.ID, ServerID: r.ServerID, Deadline: r.Deadline.UTC(),
 			State: StateClaimed, Owner: l.owner, Created: now, Updated: now}
 		rev, err := l.writeClaim(ctx, c, 0)
 		if err == nil {

@@ -43,7 +43,8 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	clients := func(region string) (ECS, error) { return pool.For(region) }
-	h := NewHandler(HandlerConfig{ProjectID: cfg.ECS.ProjectID, Region: cfg.ECS.Region, MigrationTimeout: cfg.MigrationTimeout},
+	h := NewHandler(HandlerConfig{ProjectID: cfg.ECS.ProjectID, Region: cfg.ECS.Region, MigrationTimeout: cfg.MigrationTimeout,
+		AccessKey: cfg.ECS.Credentials.AccessKey.Masked()},
 		clients, l, b, log)
 	log.InfoContext(ctx, "connected", "region", cfg.ECS.Region, "project_id", cfg.ECS.ProjectID, "endpoint", cfg.ECS.Endpoint)
 	return &app{cfg: cfg, log: log, bus: b, ledger: l, handler: h, lambda: &lambdaAdapter{h: h, log: log}}, nil

@@ -12,13 +12,7 @@ import (
 // ends.
 func consume(ctx context.Context, b *bus.Bus, h *Handler, log *slog.Logger) error {
 	return b.Consume(ctx, func(ctx context.Context, d *bus.Delivery) bus.Result {
-		var o Outcome
-		if d.DecodeErr != nil {
-			o = h.rejectUnreadable(ctx, d.DecodeErr)
-		} else {
-			o = h.HandleEvent(ctx, d.Event)
-		}
-		return verdict(ctx, o, d, log)
+		return verdict(ctx, h.HandleDelivery(ctx, d.Subject, d.Header, d.Data), d, log)
 	}, bus.OnError(func(err error) { log.WarnContext(ctx, "request consumer", "error", err) }))
 }
 

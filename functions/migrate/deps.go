@@ -27,6 +27,8 @@ type Ledger interface {
 	MarkSubmitted(ctx context.Context, c *ledger.Claim, jobID string, accepted []byte) error
 	MarkSubmittedUnknown(ctx context.Context, c *ledger.Claim) error
 	FinishClaim(ctx context.Context, c *ledger.Claim, outcome []byte) error
+	MarkOutcomePublished(ctx context.Context, requestKey string, outcome []byte) error
+	MarkAcceptedPublished(ctx context.Context, requestKey, jobID string) error
 	ReleaseClaim(ctx context.Context, c *ledger.Claim) error
 	ReleaseUnsent(ctx context.Context, c *ledger.Claim) error
 	AcquireLock(ctx context.Context, c *ledger.Claim) (*ledger.Lock, error)

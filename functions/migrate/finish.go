@@ -57,7 +57,20 @@ func (h *Handler) finish(ctx context.Context, r *request, e event.Event, st Stat
 	if o.Status == st {
 		o.Reason, o.Message = reason, msg
 	}
+	if !o.Retryable() {
+		h.markOutcomePublished(ctx, r, js)
+	}
 	return o
+}
+
+// markOutcomePublished records on the claim that JetStream acknowledged
+// its outcome, so that no duplicate publishes it again. When the mark is
+// lost, a duplicate publishes the same event once more (JetStream drops
+// it within its duplicate window) and marks it then.
+func (h *Handler) markOutcomePublished(ctx context.Context, r *request, outcome []byte) {
+	if err := h.ledger.MarkOutcomePublished(ctx, r.claim.RequestKey, outcome); err != nil {
+		h.log.WarnContext(ctx, "outcome published but not marked so on the claim", "error", err)
+	}
 }
 
 // publish sends an outcome event and waits for JetStream's ack.
@@ -77,17 +90,26 @@ func (h *Handler) publish(ctx context.Context, r *request, e event.Event, st Sta
 	return o
 }
 
-// republish answers a duplicate of a finished request with the outcome
-// event recorded on its claim, byte for byte.
-func (h *Handler) republish(ctx context.Context, r *request, recorded []byte) Outcome {
-	e, err := events.ParseStructured(recorded)
+// republish answers a duplicate of a finished request. Its outcome event
+// is on the stream when the claim says JetStream acknowledged it: nothing
+// is published again, however late the duplicate (guarantee 6).
+// Otherwise the outcome recorded on the claim is published, byte for
+// byte, and marked.
+func (h *Handler) republish(ctx context.Context, r *request) Outcome {
+	c := r.claim
+	e, err := events.ParseStructured(c.Outcome)
 	if err != nil {
 		return h.internal(ctx, r, fmt.Errorf("read recorded outcome: %w", err))
+	}
+	if c.OutcomePublished {
+		h.log.InfoContext(ctx, "duplicate of a finished request: its outcome is on the stream already", "event_type", e.Type())
+		return Outcome{Status: StatusDuplicate, RequestID: r.p.ID, ServerID: r.p.ServerID, JobID: c.JobID, EventID: e.ID(), EventType: e.Type()}
 	}
 	h.log.InfoContext(ctx, "duplicate request: outcome published again", "event_type", e.Type())
 	o := h.publish(ctx, r, e, StatusDuplicate)
 	if o.Status != StatusRetry {
 		o.Status = StatusDuplicate
+		h.markOutcomePublished(ctx, r, c.Outcome)
 	}
 	return o
 }
@@ -116,11 +138,23 @@ func (h *Handler) resume(ctx context.Context, r *request) Outcome {
 	if err := h.recordJob(ctx, r, c.JobID); err != nil {
 		return h.retry(ctx, r, "ledger_unavailable", err, 0)
 	}
+	if c.AcceptedPublished {
+		return Outcome{Status: StatusDuplicate, RequestID: r.p.ID, ServerID: r.p.ServerID, JobID: c.JobID, EventID: e.ID(), EventType: e.Type()}
+	}
 	o := h.publish(ctx, r, e, StatusDuplicate)
 	if o.Status != StatusRetry {
 		o.Status = StatusDuplicate
+		h.markAcceptedPublished(ctx, r)
 	}
 	return o
+}
+
+// markAcceptedPublished records on the claim that JetStream acknowledged
+// the accepted event, so that no duplicate publishes it again.
+func (h *Handler) markAcceptedPublished(ctx context.Context, r *request) {
+	if err := h.ledger.MarkAcceptedPublished(ctx, r.claim.RequestKey, r.claim.JobID); err != nil {
+		h.log.WarnContext(ctx, "accepted event published but not marked so on the claim", "error", err)
+	}
 }
 
 // rejectUnreadable answers a request that could not be decoded. A

@@ -5,9 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
-
-	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/coldmove/coldmove/events"
 	"github.com/coldmove/coldmove/internal/logging"
@@ -26,6 +25,7 @@ type Handler struct {
 	timeout         time.Duration // default deadline after the request
 	firstPoll       time.Duration // when poll first looks at a new job
 	budget          time.Duration // work budget of a request without a ctx deadline
+	accessKey       string        // the start of the access key, for the log
 	headroom        time.Duration // kept from the API for recording and publishing
 	now             func() time.Time
 }
@@ -42,6 +42,9 @@ type HandlerConfig struct {
 	FirstPoll time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// AccessKey names the credentials in the log when the API refuses
+	// them: only its first characters (secret.String.Masked).
+	AccessKey string
 }
 
 // NewHandler returns a handler over its dependencies.
@@ -49,7 +52,7 @@ func NewHandler(cfg HandlerConfig, ecs Clients, l Ledger, pub Publisher, log *sl
 	h := &Handler{
 		ecs: ecs, ledger: l, pub: pub, log: log,
 		project: cfg.ProjectID, region: cfg.Region, timeout: cfg.MigrationTimeout,
-		firstPoll: cfg.FirstPoll, budget: 2 * time.Minute, headroom: 2 * time.Second, now: cfg.Now,
+		firstPoll: cfg.FirstPoll, budget: 2 * time.Minute, headroom: 2 * time.Second, now: cfg.Now, accessKey: cfg.AccessKey,
 	}
 	if h.firstPoll <= 0 {
 		h.firstPoll = 10 * time.Second
@@ -63,21 +66,36 @@ func NewHandler(cfg HandlerConfig, ecs Clients, l Ledger, pub Publisher, log *sl
 // HandleMessage handles a request as it arrived: a CloudEvent in binary
 // mode (ce-* headers) or structured JSON (header may be nil).
 func (h *Handler) HandleMessage(ctx context.Context, header map[string][]string, body []byte) Outcome {
-	p, err := events.DecodeMessage(header, body, h.now())
+	p, err := events.Decode(header, body)
 	if err != nil {
 		return h.rejectUnreadable(ctx, err)
 	}
 	return h.handle(ctx, p)
 }
 
-// HandleEvent handles a request CloudEvent already read from its message
-// (the JetStream consumer reads it).
-func (h *Handler) HandleEvent(ctx context.Context, e event.Event) Outcome {
-	p, err := events.DecodeRequestAt(e, h.now())
+// HandleDelivery handles a request the JetStream consumer received on
+// subject, as [Handler.HandleMessage] does; the subject's last token must
+// name the request's server (<prefix>.placement.requested.<server_id>), so
+// that what a subscriber filtered on is what is moved.
+func (h *Handler) HandleDelivery(ctx context.Context, subject string, header map[string][]string, body []byte) Outcome {
+	p, err := events.Decode(header, body)
 	if err != nil {
 		return h.rejectUnreadable(ctx, err)
 	}
+	if tok := subject[strings.LastIndexByte(subject, '.')+1:]; tok != p.ServerID {
+		return h.rejectUnreadable(ctx, &events.DecodeError{Kind: events.ErrInvalidPayload, Reason: events.RejectInvalidPayload,
+			Problems: []events.Problem{{Field: "nats_subject", Problem: fmt.Sprintf("ends in %q, not in data.server_id", clipToken(tok))}},
+			Origin:   p.Origin()})
+	}
 	return h.handle(ctx, p)
+}
+
+// clipToken shortens a subject token quoted in a problem.
+func clipToken(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
+	}
+	return s
 }
 
 // request is one placement request in hand, with its defaults applied.
@@ -104,14 +122,17 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 		r.deadline = h.now().Add(h.timeout).UTC().Truncate(time.Second)
 	}
 
-	res, err := h.ledger.ClaimRequest(ctx, ledger.RequestRef{Source: p.Source, ID: p.ID, ServerID: p.ServerID})
+	res, err := h.ledger.ClaimRequest(ctx, ledger.RequestRef{Source: p.Source, ID: p.ID, ServerID: p.ServerID, Deadline: r.deadline})
 	if err != nil {
 		return h.retry(ctx, r, "ledger_unavailable", fmt.Errorf("claim request: %w", err), 0)
 	}
 	r.claim = res.Claim
+	if !res.Claim.Deadline.IsZero() {
+		r.deadline = res.Claim.Deadline // fixed when first claimed
+	}
 	switch res.Status {
 	case ledger.ClaimFinished:
-		return h.republish(ctx, r, res.Claim.Outcome)
+		return h.republish(ctx, r)
 	case ledger.ClaimInProgress:
 		if res.Claim.State == ledger.StateSubmitted {
 			return h.resume(ctx, r)
@@ -127,6 +148,19 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 			// it again; follow the server instead.
 			return h.track(ctx, r, "a previous attempt may have sent the migrate call")
 		}
+	}
+	// Nothing was sent for this request: time is judged now, and only
+	// now (a request the ledger knows is answered from its claim above).
+	if res.Status == ledger.ClaimAcquired {
+		if err := p.CheckDeadline(h.now()); err != nil {
+			if de, ok := errors.AsType[*events.DecodeError](err); ok {
+				return h.reject(ctx, r, de.Rejection())
+			}
+		}
+	}
+	if !h.now().Before(r.deadline) {
+		return h.reject(ctx, r, events.Rejection{Reason: events.RejectDeadlineExceeded,
+			Message: fmt.Sprintf("the request's deadline %s passed before its migration could be submitted", r.deadline.Format(time.RFC3339))})
 	}
 	return h.submit(ctx, r)
 }

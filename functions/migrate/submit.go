@@ -16,15 +16,33 @@ import (
 // busyRetry is how long to wait after Ecs.0603, which asks for a minute.
 const busyRetry = time.Minute
 
+// lockRetry is how long a request waits for another that holds its server
+// but has not submitted anything yet.
+const lockRetry = 2 * time.Second
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "state unknown"
+	}
+	return s
+}
+
 // submit runs a claimed request on which nothing was sent: lock the
 // server, check it, and call MigrateServer once.
 func (h *Handler) submit(ctx context.Context, r *request) Outcome {
 	lk, err := h.ledger.AcquireLock(ctx, r.claim)
 	if holder, ok := errors.AsType[*ledger.LockedError](err); ok {
-		return h.reject(ctx, r, events.Rejection{
-			Reason:  events.RejectMigrationInProgress,
-			Message: fmt.Sprintf("server %s is being moved by request %s from %s", r.p.ServerID, holder.Holder.RequestID, holder.Holder.Source),
-		})
+		switch holder.HolderState {
+		case ledger.StateSubmitting, ledger.StateSubmitted:
+			return h.reject(ctx, r, events.Rejection{
+				Reason:  events.RejectMigrationInProgress,
+				Message: fmt.Sprintf("server %s is being moved by request %s from %s", r.p.ServerID, holder.Holder.RequestID, holder.Holder.Source),
+			})
+		}
+		// The holder is still in its pre-flight (or is finishing): it may
+		// end without moving anything, so this request waits its turn.
+		return h.abandon(ctx, r, "server_busy", fmt.Errorf("server %s is held by request %s (%s)",
+			r.p.ServerID, holder.Holder.RequestID, orUnknown(string(holder.HolderState))), lockRetry)
 	}
 	if err != nil {
 		return h.abandon(ctx, r, "ledger_unavailable", fmt.Errorf("lock server: %w", err), 0)
@@ -42,6 +60,9 @@ func (h *Handler) submit(ctx context.Context, r *request) Outcome {
 
 	srv, err := ecs.ShowServer(apiCtx, r.origin.ProjectID, r.p.ServerID)
 	if err != nil {
+		if errors.Is(err, ecsclient.ErrAuthFailed) {
+			return h.unauthorized(ctx, r, err)
+		}
 		if rej, ok := refusal(err); ok {
 			return h.reject(ctx, r, rej)
 		}
@@ -66,7 +87,10 @@ func (h *Handler) submit(ctx context.Context, r *request) Outcome {
 		return h.track(ctx, r, "the migrate call was sent but its answer was lost")
 	case errors.Is(err, ecsclient.ErrBusy):
 		return h.abandon(ctx, r, "server_busy", fmt.Errorf("migrate server: %w", err), busyRetry)
-	case ecsclient.IsTransient(err), errors.Is(err, ecsclient.ErrAuthFailed):
+	case errors.Is(err, ecsclient.ErrAuthFailed):
+		// Refused at the gateway: not processed.
+		return h.unauthorized(ctx, r, err)
+	case ecsclient.IsTransient(err):
 		// Provably not processed (the client re-sends a POST only in
 		// that case and reports anything else as an unknown outcome).
 		return h.abandon(ctx, r, "api_unavailable", fmt.Errorf("migrate server: %w", err), 0)
@@ -77,6 +101,20 @@ func (h *Handler) submit(ctx context.Context, r *request) Outcome {
 	// An answer the client could not classify: it was an answer, so the
 	// API refused the call.
 	return h.reject(ctx, r, events.Rejection{Reason: events.RejectAPIRefused, Message: err.Error()})
+}
+
+// unauthorized ends a request the API refused because of coldmove's own
+// credentials (401 APIGW.0301 and the like): retrying cannot help, so it
+// is rejected at once, and the operator is told which key to fix.
+func (h *Handler) unauthorized(ctx context.Context, r *request, err error) Outcome {
+	rej := events.Rejection{Reason: events.RejectUnauthorized,
+		Message: "the ECS API refused coldmove's credentials; an operator must fix HUAWEICLOUD_SDK_AK/SK (or the security token)"}
+	if ae, ok := errors.AsType[*ecsclient.APIError](err); ok {
+		rej.APIErrorCode, rej.APIRequestID = ae.Code, ae.RequestID
+	}
+	h.log.ErrorContext(ctx, "the ECS API refused coldmove's credentials", "access_key", h.accessKey,
+		"api_error_code", rej.APIErrorCode, "error", err)
+	return h.reject(ctx, r, rej)
 }
 
 // accept records a submitted job and announces it: the claim first (so the
@@ -102,7 +140,11 @@ func (h *Handler) accept(ctx context.Context, r *request, jobID string) Outcome 
 		return h.retry(ctx, r, "ledger_unavailable", err, 0)
 	}
 	h.log.InfoContext(ctx, "migration submitted", "target", r.p.Target.String(), "deadline", r.deadline)
-	return h.publish(ctx, r, e, StatusAccepted)
+	o := h.publish(ctx, r, e, StatusAccepted)
+	if !o.Retryable() {
+		h.markAcceptedPublished(ctx, r)
+	}
+	return o
 }
 
 // track records a request whose migrate call may have been sent without a

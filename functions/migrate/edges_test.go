@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/coldmove/coldmove/bus"
+	"github.com/coldmove/coldmove/ecsclient"
+	"github.com/coldmove/coldmove/ecsclient/ecstest"
+	"github.com/coldmove/coldmove/events"
+	"github.com/coldmove/coldmove/internal/stacktest"
+	"github.com/coldmove/coldmove/ledger"
+)
+
+// countingPublisher counts what a handler publishes.
+type countingPublisher struct {
+	Publisher
+	n atomic.Int64
+}
+
+func (c *countingPublisher) Publish(ctx context.Context, e event.Event) (bus.PublishResult, error) {
+	c.n.Add(1)
+	return c.Publisher.Publish(ctx, e)
+}
+
+// withPublisher returns a handler like e.h that publishes through pub and
+// logs to log.
+func (e *env) handlerWith(pub Publisher, log *slog.Logger, clients Clients) *Handler {
+	if clients == nil {
+		client := e.sim.Client()
+		clients = func(string) (ECS, error) { return client, nil }
+	}
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	return NewHandler(HandlerConfig{ProjectID: e.sim.ProjectID(), Region: stacktest.Region, MigrationTimeout: time.Hour, Now: e.clock.Now,
+		AccessKey: e.sim.Credentials().AccessKey.Masked()}, clients, e.ledger, pub, log)
+}
+
+// A duplicate of a finished request whose outcome JetStream acknowledged
+// publishes nothing, however late it comes (guarantee 6): after the
+// stream's duplicate window a re-publish would be stored again. The same
+// holds for the accepted event of a request still running.
+func TestHandle_duplicateOfAPublishedEventPublishesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	pub := &countingPublisher{Publisher: e.bus}
+	h := e.handlerWith(pub, nil, nil)
+	running := e.sim.AddServer(ecstest.ServerSpec{Status: "ACTIVE"})
+	stopped := e.sim.AddServer(ecstest.ServerSpec{})
+	rejected := e.request(running, events.HostTarget(e.host))
+	accepted := e.request(stopped, events.HostTarget(e.host))
+	if o := h.HandleMessage(t.Context(), nil, rejected); o.Status != StatusRejected {
+		t.Fatalf("first delivery: %+v", o)
+	}
+	if o := h.HandleMessage(t.Context(), nil, accepted); o.Status != StatusAccepted {
+		t.Fatalf("first delivery: %+v", o)
+	}
+	before := pub.n.Load()
+	e.clock.Advance(30 * time.Minute) // well past any duplicate window
+	for _, req := range [][]byte{rejected, accepted} {
+		o := h.HandleMessage(t.Context(), nil, req)
+		if o.Status != StatusDuplicate || o.EventID == "" {
+			t.Errorf("late duplicate: %+v", o)
+		}
+	}
+	if n := pub.n.Load() - before; n != 0 {
+		t.Errorf("late duplicates published %d events, want none", n)
+	}
+	if n := e.sim.MigrateCalls(stopped); n != 1 {
+		t.Errorf("migrate calls = %d", n)
+	}
+}
+
+// A redelivery that arrives after the request's deadline, of a request
+// that was accepted, is answered from its claim: not rejected as invalid
+// while its migration runs.
+func TestHandle_lateRedeliveryPastItsDeadlineIsAnsweredFromItsClaim(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := e.sim.AddServer(ecstest.ServerSpec{})
+	deadline := e.clock.Now().Add(10 * time.Minute).Format(time.RFC3339)
+	req := e.requestData(srv, map[string]any{"server_id": srv, "target": events.HostTarget(e.host), "deadline": deadline})
+	if o := e.h.HandleMessage(t.Context(), nil, req); o.Status != StatusAccepted {
+		t.Fatalf("first delivery: %+v", o)
+	}
+	e.clock.Advance(20 * time.Minute)
+	if o := e.h.HandleMessage(t.Context(), nil, req); o.Status != StatusDuplicate {
+		t.Errorf("redelivery past the deadline: %+v, want duplicate", o)
+	}
+	for _, ev := range e.published(t) {
+		if ev.Type() == events.TypeRejected {
+			t.Errorf("a rejection was published: %s", ev)
+		}
+	}
+	// A request the ledger does not know, with a deadline past, is
+	// rejected as invalid.
+	late := e.requestData(srv, map[string]any{"server_id": srv, "target": events.HostTarget(e.host), "deadline": deadline})
+	if o := e.h.HandleMessage(t.Context(), nil, late); o.Status != StatusRejected || o.Reason != string(events.RejectInvalidPayload) {
+		t.Errorf("new request past its deadline: %+v", o)
+	}
+}
+
+// Concurrent requests for one server: while the lock's holder is still in
+// its pre-flight (it may move nothing), another request is retried, not
+// rejected; once the holder has submitted, it is rejected
+// migration_in_progress.
+func TestHandle_lockHeldInPreflightIsRetried(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := e.sim.AddServer(ecstest.ServerSpec{})
+	res, err := e.ledger.ClaimRequest(t.Context(), ledger.RequestRef{Source: "urn:other", ID: "holder", ServerID: srv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := res.Claim
+	if _, err := e.ledger.AcquireLock(t.Context(), holder); err != nil {
+		t.Fatal(err)
+	}
+	req := e.request(srv, events.PublicPoolTarget())
+	o := e.h.HandleMessage(t.Context(), nil, req)
+	if o.Status != StatusRetry || o.Reason != "server_busy" || o.RetryAfter <= 0 {
+		t.Fatalf("holder in pre-flight: %+v, want a retry", o)
+	}
+	if evs := e.published(t); len(evs) != 0 {
+		t.Fatalf("published %d events while the holder was in pre-flight", len(evs))
+	}
+	if err := e.ledger.MarkSubmitting(t.Context(), holder); err != nil {
+		t.Fatal(err)
+	}
+	o = e.h.HandleMessage(t.Context(), nil, req)
+	if o.Status != StatusRejected || o.Reason != string(events.RejectMigrationInProgress) {
+		t.Errorf("holder submitting: %+v, want migration_in_progress", o)
+	}
+	if n := e.sim.MigrateCalls(srv); n != 0 {
+		t.Errorf("migrate calls = %d", n)
+	}
+}
+
+// Credentials the API refuses end the request at once, rejected
+// unauthorized, with an ERROR log that names only the start of the access
+// key.
+func TestHandle_refusedCredentialsAreRejectedAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	cred := e.sim.Credentials()
+	bad, err := ecsclient.New(ecsclient.WithEndpoint(e.sim.URL), ecsclient.WithHTTPClient(&http.Client{}),
+		ecsclient.WithCredentials(ecsclient.Credentials{AccessKey: cred.AccessKey, SecretKey: "wrong-secret-key-0123456789"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	h := e.handlerWith(e.bus, slog.New(slog.NewJSONHandler(&logs, nil)), func(string) (ECS, error) { return bad, nil })
+	srv := e.sim.AddServer(ecstest.ServerSpec{})
+	o := h.HandleMessage(t.Context(), nil, e.request(srv, events.HostTarget(e.host)))
+	if o.Status != StatusRejected || o.Reason != string(events.RejectUnauthorized) {
+		t.Fatalf("outcome %+v, want rejected unauthorized", o)
+	}
+	r := mustData[events.Rejected](t, e.only(t))
+	if r.Reason != events.RejectUnauthorized || r.APIErrorCode != "APIGW.0301" {
+		t.Errorf("rejected = %+v", r)
+	}
+	log := logs.String()
+	if !strings.Contains(log, `"level":"ERROR"`) || !strings.Contains(log, cred.AccessKey.Masked()) {
+		t.Errorf("no ERROR naming the access key's start:\n%s", log)
+	}
+	if strings.Contains(log, cred.AccessKey.Reveal()) || strings.Contains(log, "wrong-secret-key") {
+		t.Errorf("the log shows a credential:\n%s", log)
+	}
+}
+
+// A request delivered on requested.<x> whose x is not its server_id is
+// rejected: what a subscriber filtered on is what would be moved.
+func TestHandleDelivery_subjectMustNameTheServer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := e.sim.AddServer(ecstest.ServerSpec{})
+	other := e.sim.AddServer(ecstest.ServerSpec{})
+	o := e.h.HandleDelivery(t.Context(), events.RequestSubject("coldmove", other), nil, e.request(srv, events.HostTarget(e.host)))
+	if o.Status != StatusRejected || o.Reason != string(events.RejectInvalidPayload) {
+		t.Fatalf("outcome %+v", o)
+	}
+	r := mustData[events.Rejected](t, e.only(t))
+	if len(r.Problems) != 1 || r.Problems[0].Field != "nats_subject" || r.ServerID != srv {
+		t.Errorf("rejected = %+v", r)
+	}
+	if e.sim.Calls(ecstest.OpAny) != 0 {
+		t.Error("the API was called")
+	}
+	if o := e.h.HandleDelivery(t.Context(), events.RequestSubject("coldmove", srv), nil, e.request(srv, events.HostTarget(e.host))); o.Status != StatusAccepted {
+		t.Errorf("on its own subject: %+v", o)
+	}
+}
