@@ -138,6 +138,9 @@ type serverJSON struct {
 	want string // the server asked for
 }
 
+// reset empties the answer, keeping the server asked for.
+func (r *serverJSON) reset() { *r = serverJSON{want: r.want} }
+
 // check refuses an answer about no server or about another one.
 func (r *serverJSON) check() error {
 	w := r.Server
