@@ -75,23 +75,34 @@ func batchRefs(projectID string, serverIDs []string) ([]serverRef, error) {
 	if err := ids.Project.Check(projectID); err != nil {
 		return nil, err
 	}
-	if len(serverIDs) == 0 || len(serverIDs) > MaxBatchServers {
-		return nil, fmt.Errorf("%w: %d server ids, want 1 to %d", ErrInvalidID, len(serverIDs), MaxBatchServers)
+	if err := checkServerIDs(serverIDs, MaxBatchServers); err != nil {
+		return nil, err
+	}
+	refs := make([]serverRef, len(serverIDs))
+	for i, id := range serverIDs {
+		refs[i] = serverRef{ID: id}
+	}
+	return refs, nil
+}
+
+// checkServerIDs accepts 1 to most server ids, each valid and none listed
+// twice (ids compare without regard to case).
+func checkServerIDs(serverIDs []string, most int) error {
+	if len(serverIDs) == 0 || len(serverIDs) > most {
+		return fmt.Errorf("%w: %d server ids, want 1 to %d", ErrInvalidID, len(serverIDs), most)
 	}
 	seen := make(map[string]bool, len(serverIDs))
-	refs := make([]serverRef, 0, len(serverIDs))
 	for _, id := range serverIDs {
 		if err := ids.Server.Check(id); err != nil {
-			return nil, err
+			return err
 		}
 		key := strings.ToLower(id)
 		if seen[key] {
-			return nil, fmt.Errorf("%w: server id %q listed twice", ErrInvalidID, id)
+			return fmt.Errorf("%w: server id %q listed twice", ErrInvalidID, id)
 		}
 		seen[key] = true
-		refs = append(refs, serverRef{ID: id})
 	}
-	return refs, nil
+	return nil
 }
 
 // describeBatch names the servers in an error: the id itself for one, a

@@ -55,6 +55,9 @@ func (c *Client) attempt(ctx context.Context, rq *call, out any) attemptResult {
 		return c.classifyAnswer(rq, apiErr, resp.Header)
 	}
 	if out != nil {
+		if r, ok := out.(answerResetter); ok {
+			r.reset() // an earlier attempt may have half-filled out
+		}
 		err := decodeBody(body, out)
 		if ck, ok := out.(answerChecker); ok && err == nil {
 			err = ck.check()
@@ -76,6 +79,13 @@ func (c *Client) attempt(ctx context.Context, rq *call, out any) attemptResult {
 // for).
 type answerChecker interface {
 	check() error
+}
+
+// answerResetter is implemented by decoded answers that must be emptied
+// before another attempt decodes into them: json.Unmarshal leaves fields
+// the new body lacks as the previous body set them.
+type answerResetter interface {
+	reset()
 }
 
 // exchangeFailed classifies an error without an answer. An unsafe request

@@ -2,8 +2,10 @@ package ecsclient
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -71,5 +73,32 @@ func BenchmarkDecodeJob(b *testing.B) {
 			b.Fatal(err)
 		}
 		_ = raw.job()
+	}
+}
+
+// BenchmarkDecodeList100 isolates decoding and checking a ListServersDetails
+// answer to 100 ids, half of them missing.
+func BenchmarkDecodeList100(b *testing.B) {
+	ids := make([]string, 100)
+	entries := make([]string, 100)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%08x-3b1f-4c5d-9e7a-1b2c3d4e5f60", i)
+		if i%2 == 0 {
+			entries[i] = strings.Replace(serverEntry, testServer, ids[i], 1)
+		} else {
+			entries[i] = missingEntry(ids[i])
+		}
+	}
+	body := []byte(listBody(entries...))
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		l := newListJSON(ids)
+		if err := decodeBody(body, l); err != nil {
+			b.Fatal(err)
+		}
+		if err := l.check(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -129,6 +129,7 @@ func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 type call struct {
 	method  string
 	path    string // relative to the endpoint, escaped, no leading "/"
+	query   url.Values
 	project string // X-Project-Id
 	body    []byte // exact bytes to send; nil for none
 	// safe marks a request that may be repeated freely (a GET). Others are
@@ -154,6 +155,12 @@ func (c *Client) newRequest(ctx context.Context, rq *call) (*http.Request, error
 	if err != nil {
 		return nil, err
 	}
+	if rel.RawQuery != "" {
+		return nil, fmt.Errorf("path %q must not carry a query: use call.query", rq.path)
+	}
+	// Encoded as the SDK does (url.Values.Encode, so "," is sent as %2C);
+	// the signer signs the decoded values.
+	rel.RawQuery = rq.query.Encode()
 	var body io.Reader
 	if rq.body != nil {
 		body = bytes.NewReader(rq.body)

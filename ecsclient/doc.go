@@ -1,7 +1,9 @@
 // Package ecsclient is the client for the few Huawei Cloud ECS APIs coldmove
 // needs: [Client.MigrateServer] (cold migration onto, between and off
-// dedicated hosts), [Client.ShowJob], [Client.ShowServer], and the batch
-// power actions [Client.BatchStopServers] and [Client.BatchStartServers].
+// dedicated hosts), [Client.ShowJob], [Client.ShowServer],
+// [Client.ListServersDetails] (up to [MaxListIDs] servers in one read), and
+// the batch power actions [Client.BatchStopServers] and
+// [Client.BatchStartServers].
 // It is the only code in coldmove that talks to the cloud, and it logs
 // nothing: it returns errors.
 //
@@ -19,8 +21,10 @@
 // hexadecimal characters, a server id a UUID, a job id one literal path
 // segment) so nothing malformed reaches a URL, then describes the call: the
 // method, a relative path of escaped segments that is resolved beneath the
-// endpoint (so an endpoint path prefix survives), and for a POST a JSON body
-// encoded as the official SDK encodes it (no HTML escaping, trailing "\n").
+// endpoint (so an endpoint path prefix survives), a query (the server_id
+// list of ListServersDetails) encoded as the SDK encodes it, and for a POST
+// a JSON body encoded as the official SDK encodes it (no HTML escaping,
+// trailing "\n").
 // The retry loop sends each attempt as a fresh request carrying an
 // httptrace that records whether a connection was obtained and whether the
 // request was written in full. The HTTP client's transport is a [Signer]
@@ -32,7 +36,8 @@
 // (the gateway's 202 Common.0024), becomes one [*APIError] parsed in the
 // SDK's order, with the X-Request-Id and with known credentials removed,
 // while a success body is decoded leniently into small value types and
-// checked (a job has a status, a server is the one asked for). The loop
+// checked (a job has a status, a server is the one asked for, a list's
+// entries for the ids asked are readable and not repeated). The loop
 // then decides: a GET is retried on any transient failure (429, 5xx, the
 // throttling codes, Ecs.0603, a network error, a cut body or an unusable
 // success body); a POST is
@@ -61,7 +66,11 @@
 // the server is idle; os:scheduler_hints.dedicated_host_id is an array; job
 // times carry milliseconds (and are read without them, or without a zone);
 // unknown job statuses are kept verbatim and are not terminal; a FAIL job's
-// error_code and fail_reason are data, not an error answer.
+// error_code and fail_reason are data, not an error answer; a
+// ListServersDetails entry for a server that does not exist carries only
+// its id (and a fault), every other field null, and becomes
+// [ServerMissing], never a server with an empty status, while an id the
+// answer leaves out is [ServerUnanswered].
 //
 // # Secrets
 //

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/coldmove/coldmove/ecsclient"
+	"github.com/coldmove/coldmove/ecsclient/ecstest"
 )
 
 // fakeECS answers a migrate with a job id and the job with SUCCESS, enough
@@ -64,4 +65,45 @@ func Example() {
 	// Output:
 	// SUCCESS true 52.5s
 	// {AccessKey:[redacted] SecretKey:[redacted] SecurityToken:}
+}
+
+func ExampleClient_ListServersDetails() {
+	const (
+		project = "0123456789abcdef0123456789abcdef"
+		stopped = "a4c6d0e2-3b1f-4c5d-9e7a-1b2c3d4e5f60"
+		gone    = "b4c6d0e2-3b1f-4c5d-9e7a-1b2c3d4e5f60"
+	)
+	cred := ecstest.GenerateCredential()
+	sim, err := ecstest.NewSimulator(ecstest.Config{
+		Credentials: []ecstest.Credential{cred},
+		Inventory:   ecstest.Inventory{Projects: []ecstest.ProjectSpec{{ID: project, Servers: []ecstest.ServerSpec{{ID: stopped}}}}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	c, err := ecsclient.New(ecsclient.WithEndpoint(srv.URL), ecsclient.WithCredentials(ecsclient.Credentials(cred)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	lookups, err := c.ListServersDetails(context.Background(), project, []string{stopped, gone})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, l := range lookups {
+		switch l.Presence {
+		case ecsclient.ServerFound:
+			fmt.Println(l.ID, l.Presence, l.Server.State(), l.Server.Placement())
+		default: // ServerMissing: it does not exist; ServerUnanswered: ask again
+			fmt.Println(l.ID, l.Presence)
+		}
+	}
+	// Output:
+	// a4c6d0e2-3b1f-4c5d-9e7a-1b2c3d4e5f60 found SHUTOFF in the public pool
+	// b4c6d0e2-3b1f-4c5d-9e7a-1b2c3d4e5f60 missing
 }

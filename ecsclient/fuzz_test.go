@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -58,7 +59,8 @@ func FuzzAnswer(f *testing.F) {
 		job, errJob := c.ShowJob(ctx, testProject, testJob)
 		srv, errSrv := c.ShowServer(ctx, testProject, testServer)
 		id, errMig := c.MigrateServer(ctx, testProject, testServer, Target{DedicatedHostID: testHost})
-		for _, err := range []error{errJob, errSrv, errMig} {
+		_, errList := c.ListServersDetails(ctx, testProject, []string{testServer, otherServer})
+		for _, err := range []error{errJob, errSrv, errMig, errList} {
 			if (code < 200 || code > 299) && err == nil {
 				t.Fatalf("status %d gave no error", code)
 			}
@@ -79,6 +81,58 @@ func FuzzAnswer(f *testing.F) {
 		}
 		if errMig == nil && !ids.Job.Valid(id) {
 			t.Fatalf("unusable job id %q accepted", id)
+		}
+	})
+}
+
+// FuzzListAnswer decodes any body as a ListServersDetails answer to three
+// ids: it never panics, and an accepted answer has one lookup per id in
+// order, a server exactly for the found ones, each with an id and a status.
+func FuzzListAnswer(f *testing.F) {
+	for _, seed := range []string{
+		listBody(serverEntry, missingEntry(otherServer)),
+		listBody(missingEntry(testServer), `{"id":"`+otherServer+`","status":null,"name":"x"}`),
+		listBody(serverEntry, serverEntry),
+		listBody(`{"id":"`+strings.ToUpper(thirdServer)+`","fault":null,"status":"","tags":[ ]}`, `null`, `7`),
+		`{"count":1,"servers":[{"id":{"x":1}}]}`,
+		// Keys differing in case: encoding/json matches them to one field.
+		`{"servers":[{"id":"` + strings.ToUpper(testServer) + `","status":"SHUTOFF","Id":""}]}`,
+		`{"servers":[{"id":"` + testServer + `","STATUS":"ACTIVE","status":""}]}`,
+		`{"servers":null}`, `{"servers":{}}`, `[]`, `{`, ``,
+		`{"servers":[{"id":"` + testServer + `","status":"SHUTOFF","flavor":{"vcpus":1e400}}]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	want := []string{testServer, otherServer, thirdServer}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		l := newListJSON(want)
+		l.reset()
+		err := decodeBody(body, l)
+		if err == nil {
+			err = l.check()
+		}
+		if err != nil {
+			return
+		}
+		if len(l.result) != len(want) {
+			t.Fatalf("%d lookups for %d ids", len(l.result), len(want))
+		}
+		for i, r := range l.result {
+			if r.ID != want[i] {
+				t.Fatalf("lookup %d is for %q, want %q", i, r.ID, want[i])
+			}
+			switch r.Presence {
+			case ServerFound:
+				if r.Server == nil || r.Server.Status == "" || !strings.EqualFold(r.Server.ID, r.ID) {
+					t.Fatalf("found %q with server %+v", r.ID, r.Server)
+				}
+			case ServerMissing, ServerUnanswered:
+				if r.Server != nil {
+					t.Fatalf("%v %q with a server", r.Presence, r.ID)
+				}
+			default:
+				t.Fatalf("presence %v", r.Presence)
+			}
 		}
 	})
 }

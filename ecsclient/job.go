@@ -120,6 +120,9 @@ type subJobJSON struct {
 	} `json:"entities"`
 }
 
+// reset empties the answer, keeping the job asked for.
+func (j *jobJSON) reset() { *j = jobJSON{want: j.want} }
+
 // check refuses an answer a poller could only guess from: no status, or a
 // different job.
 func (j *jobJSON) check() error {

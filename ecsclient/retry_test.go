@@ -347,3 +347,40 @@ func TestRetry_POSTContext(t *testing.T) {
 		}
 	})
 }
+
+// TestRetry_readDecodesAFreshAnswer: a retried read must not inherit fields
+// from an earlier attempt's answer that failed to decode half-way, or an
+// answer that lacks them would pass as complete.
+func TestRetry_readDecodesAFreshAnswer(t *testing.T) {
+	t.Parallel()
+	halfServer := `{"server":{"id":"` + testServer + `","status":"SHUTOFF","flavor":{"vcpus":"two"}}}`
+	halfJob := `{"status":"RUNNING","job_id":"` + testJob + `","entities":{"sub_jobs":{}}}`
+	tests := map[string]struct {
+		path string
+		call func(*Client, *testing.T) error
+		half string
+	}{
+		"show server": {"GET /v1/{project}/cloudservers/{server}", func(c *Client, t *testing.T) error {
+			_, err := c.ShowServer(t.Context(), testProject, testServer)
+			return err
+		}, halfServer},
+		"show job": {"GET /v1/{project}/jobs/{job}", func(c *Client, t *testing.T) error {
+			_, err := c.ShowJob(t.Context(), testProject, testJob)
+			return err
+		}, halfJob},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			f.mux.HandleFunc(tc.path, sequence(t, answer(200, tc.half), answer(200, `{}`)))
+			err := tc.call(f.client, t)
+			if err == nil || !IsTransient(err) {
+				t.Errorf("err = %v, want a transient unusable answer", err)
+			}
+			if n := f.requests(); n != 4 {
+				t.Errorf("%d requests, want 4", n)
+			}
+		})
+	}
+}

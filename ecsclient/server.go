@@ -114,29 +114,13 @@ func notFoundAs(err, sentinel error) error {
 }
 
 type serverJSON struct {
-	Server *struct {
-		ID         looseString `json:"id"`
-		Name       looseString `json:"name"`
-		Status     looseString `json:"status"`
-		VMState    looseString `json:"OS-EXT-STS:vm_state"`
-		TaskState  looseString `json:"OS-EXT-STS:task_state"`
-		PowerState looseInt    `json:"OS-EXT-STS:power_state"`
-		Locked     looseBool   `json:"locked"`
-		Metadata   struct {
-			ChargingMode looseString `json:"charging_mode"`
-		} `json:"metadata"`
-		SchedulerHints struct {
-			DedicatedHostID looseStrings `json:"dedicated_host_id"`
-		} `json:"os:scheduler_hints"`
-		Flavor struct {
-			ID    looseString `json:"id"`
-			VCPUs looseInt    `json:"vcpus"`
-			RAM   looseInt    `json:"ram"`
-		} `json:"flavor"`
-	} `json:"server"`
+	Server *serverFields `json:"server"`
 
 	want string // the server asked for
 }
+
+// reset empties the answer, keeping the server asked for.
+func (r *serverJSON) reset() { *r = serverJSON{want: r.want} }
 
 // check refuses an answer about no server or about another one.
 func (r *serverJSON) check() error {
@@ -153,8 +137,34 @@ func (r *serverJSON) check() error {
 }
 
 // server converts the checked wire form.
-func (r *serverJSON) server() *Server {
-	w := r.Server
+func (r *serverJSON) server() *Server { return r.Server.server() }
+
+// serverFields is a server object on the wire, as ShowServer answers it
+// and each entry of a ListServersDetails answer carries it: the fields
+// [Server] holds, in lenient types.
+type serverFields struct {
+	ID         looseString `json:"id"`
+	Name       looseString `json:"name"`
+	Status     looseString `json:"status"`
+	VMState    looseString `json:"OS-EXT-STS:vm_state"`
+	TaskState  looseString `json:"OS-EXT-STS:task_state"`
+	PowerState looseInt    `json:"OS-EXT-STS:power_state"`
+	Locked     looseBool   `json:"locked"`
+	Metadata   struct {
+		ChargingMode looseString `json:"charging_mode"`
+	} `json:"metadata"`
+	SchedulerHints struct {
+		DedicatedHostID looseStrings `json:"dedicated_host_id"`
+	} `json:"os:scheduler_hints"`
+	Flavor struct {
+		ID    looseString `json:"id"`
+		VCPUs looseInt    `json:"vcpus"`
+		RAM   looseInt    `json:"ram"`
+	} `json:"flavor"`
+}
+
+// server converts the wire form.
+func (w *serverFields) server() *Server {
 	return &Server{
 		ID:              string(w.ID),
 		Name:            string(w.Name),

@@ -7,7 +7,23 @@
 //	POST /v1/{project_id}/cloudservers/{server_id}/migrate   MigrateServer
 //	GET  /v1/{project_id}/jobs/{job_id}                      ShowJob
 //	GET  /v1/{project_id}/cloudservers/{server_id}           ShowServer
+//	GET  /v1/{project_id}/cloudservers/detail                ListServersDetails
 //	POST /v1/{project_id}/cloudservers/action                os-stop / os-start
+//
+// ListServersDetails answers {"count": N, "servers": [...]} with the very
+// server objects ShowServer renders. With server_id={id1},{id2},… (exact,
+// case-sensitive match, as ShowServer's) every other parameter is ignored
+// and there is one entry per id in the order asked; an id the project has
+// no server with gets an entry with the id, a fault
+// {"code":404,"message":…} and every other field an explicit null, as the
+// API documents; an id that is not a UUID is refused with 400 Ecs.0005.
+// Without server_id it lists the project's servers ordered by id, paged by
+// limit (default 25, 1 to 1,000, as the API documents), marker (the last id
+// of the previous page) and offset, which is a 1-based page number as in
+// the API (0 means 1); count is then the number of servers that match, not
+// the page's length. The filters status and name are simulated. The request
+// log records how many ids each list asked for ([Request.IDs],
+// [Simulator.MaxListIDsSeen]).
 //
 // Every request must be authenticated as the API Gateway would: an
 // SDK-HMAC-SHA256 signature checked by an independent verifier against the
@@ -58,4 +74,14 @@
 // an unknown project is refused with 400 Common.0018; an unfinished job has
 // "end_time": ""; a batch naming an unknown server is refused whole (404
 // Ecs.0114), while a locked or busy server fails only its own sub-job.
+// ListServersDetails accepts up to [MaxListServerIDs] (1,000) ids in
+// server_id, though the API only advises 100, and refuses more with 400
+// Ecs.0005; several server_id parameters count as one list, an id repeated
+// gets one entry (at its first place), and an empty element is a malformed
+// id. A marker that names no server of the project is refused with 400
+// Ecs.0005 (as OpenStack does); a marker wins over offset; a limit outside
+// 1 to 1,000 or a negative offset is 400 Ecs.0005; the API's other filters
+// (flavor, ip, ip_eq, tags, not-tags, reservation_id,
+// enterprise_project_id) are refused with 400 Ecs.0005 rather than
+// silently ignored, and status compares without regard to case.
 package ecstest

@@ -19,6 +19,9 @@ const (
 	OpShowServer        Op = "ShowServer"
 	OpBatchStopServers  Op = "BatchStopServers"
 	OpBatchStartServers Op = "BatchStartServers"
+	// OpListServersDetails is GET /v1/{project_id}/cloudservers/detail, by
+	// server_id or paged.
+	OpListServersDetails Op = "ListServersDetails"
 )
 
 // FaultKind is the kind of trouble a [Fault] causes.

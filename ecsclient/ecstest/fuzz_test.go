@@ -96,6 +96,8 @@ func FuzzServeHTTP(f *testing.F) {
 		{"POST", "/v1/p/cloudservers/action", `{"os-start":{"servers":[{"id":"s1"}]}}`},
 		{"GET", "/v1/p/jobs/0000", ""},
 		{"GET", "/v1/p/cloudservers/s3", ""},
+		{"GET", "/v1/p/cloudservers/detail?server_id=0c1d2e3f-4a5b-4c6d-8e7f-a0b1c2d3e4f5,s1", ""},
+		{"GET", "/v1/p/cloudservers/detail?limit=1&marker=s1&status=shutoff", ""},
 		{"PUT", "/v1/q/x", "{"},
 	} {
 		f.Add(seed.method, seed.path, seed.body)

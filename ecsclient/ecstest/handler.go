@@ -36,13 +36,21 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.fail(gatewayError(http.StatusNotFound, codeAPINotFound, "The API does not exist or has not been published in the environment"))
 		return
 	}
-	if rt.op == OpBatchStopServers {
+	switch rt.op {
+	case OpBatchStopServers:
 		rt.op = actionOp(body)
+	case OpListServersDetails:
+		rt.list, rt.listErr = parseListQuery(r.URL.RawQuery)
 	}
 	x.rec.Op, x.rec.ProjectID = rt.op, rt.projectID
 	switch rt.op {
 	case OpShowJob:
 		x.rec.JobID = rt.id
+	case OpListServersDetails:
+		x.rec.IDs = rt.list.asked
+		if len(rt.list.ids) > 0 {
+			x.rec.ServerID = rt.list.ids[0]
+		}
 	default:
 		x.rec.ServerID = rt.id
 	}
@@ -119,6 +127,12 @@ func (s *Simulator) dispatch(rt route, body []byte, rec *Request) (int, []byte, 
 		return http.StatusOK, b, aerr
 	case OpShowServer:
 		b, aerr := s.showServer(rt.projectID, rt.id, now)
+		return http.StatusOK, b, aerr
+	case OpListServersDetails:
+		if rt.listErr != nil {
+			return 0, nil, rt.listErr
+		}
+		b, aerr := s.listServers(rt.projectID, rt.list, now)
 		return http.StatusOK, b, aerr
 	case OpMigrateServer:
 		target, aerr := decodeMigrateBody(body)

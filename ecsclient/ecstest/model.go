@@ -27,6 +27,7 @@ type server struct {
 	created, updated    time.Time
 	physicalHost        string // hypervisor host name, changes on migration
 	scriptedFailure     *scriptedFailure
+	detail              []byte // rendered server object, replaced on change
 	body                []byte // rendered ShowServer answer, replaced on change
 }
 

@@ -4,13 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 )
-
-type serverWire struct {
-	Server serverDetail `json:"server"`
-}
 
 // serverDetail is the ShowServer body with the fields a client of the cold
 // migration API reads and a realistic set of the others.
@@ -70,7 +68,8 @@ type imageRef struct {
 	ID string `json:"id"`
 }
 
-// render re-encodes the server's ShowServer answer.
+// render re-encodes the server's detail object and its ShowServer answer,
+// {"server": detail}.
 func (sv *server) render() {
 	d := serverDetail{
 		ID: sv.id, Name: sv.name, Status: sv.status, VMState: sv.vmState, TaskState: nullable(sv.taskState),
@@ -99,8 +98,40 @@ func (sv *server) render() {
 		d.Metadata["lockSource"] = "ORDER"
 		d.Metadata["lockScene"] = "TO_PERIOD_LOCK"
 	}
-	sv.body, _ = json.Marshal(serverWire{Server: d}) // strings, numbers and empty containers only
+	sv.detail, _ = json.Marshal(d) // strings, numbers and empty containers only
+	sv.body = make([]byte, 0, len(`{"server":}`)+len(sv.detail))
+	sv.body = append(append(append(sv.body, `{"server":`...), sv.detail...), '}')
 }
+
+// missingDetail is the entry ListServersDetails gives for an id the project
+// has no server with: the id, a fault, and every other field of
+// [serverDetail] null, as the API documents.
+func missingDetail(id string) []byte {
+	b := make([]byte, 0, 2*len(id)+len(missingFields)+96)
+	b = append(b, `{"id":"`...)
+	b = append(b, id...) // a checked UUID: nothing to escape
+	b = append(b, `","fault":{"code":404,"message":"Instance[`...)
+	b = append(b, id...)
+	b = append(b, `] could not be found."}`...)
+	b = append(b, missingFields...)
+	return append(b, '}')
+}
+
+// missingFields is `,"name":null,"status":null,…` for every field of
+// serverDetail but id, so that a field added to the server's answer is null
+// in a missing server's entry too.
+var missingFields = func() string {
+	var b strings.Builder
+	t := reflect.TypeFor[serverDetail]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "id" || name == "" || name == "-" {
+			continue
+		}
+		b.WriteString(`,"` + name + `":null`)
+	}
+	return b.String()
+}()
 
 // hostHash returns the 56-hex hostId of a physical host as seen from a
 // project.

@@ -17,8 +17,13 @@ type Request struct {
 	// Op is the operation the path routed to; "" for an unknown path.
 	Op        Op
 	ProjectID string
-	// ServerID is the server in the path, or the first server of a batch.
+	// ServerID is the server in the path, or the first server of a batch
+	// or of a ListServersDetails server_id list.
 	ServerID string
+	// IDs is how many ids the server_id parameter of a ListServersDetails
+	// request named, as sent (malformed and repeated ids count); 0 for a
+	// paged listing and for every other operation.
+	IDs int
 	// JobID is the job in the path, or the job the request created.
 	JobID string
 	// Authenticated reports whether the gateway let the request through.
@@ -41,6 +46,8 @@ type requestLog struct {
 	next  int
 	full  bool
 	calls [opCount]atomic.Int64
+	// maxListIDs is the largest Request.IDs of an authenticated request.
+	maxListIDs atomic.Int64
 
 	perServer      sync.Mutex
 	migrateCalls   map[string]int
@@ -60,11 +67,13 @@ func opIndex(op Op) int {
 		return 4
 	case OpBatchStartServers:
 		return 5
+	case OpListServersDetails:
+		return 6
 	}
 	return 0
 }
 
-const opCount = 6
+const opCount = 7
 
 func newRequestLog(size int) *requestLog {
 	l := &requestLog{migrateCalls: map[string]int{}, migrationsMade: map[string]int{}}
@@ -79,6 +88,12 @@ func (l *requestLog) record(r Request) {
 	if r.Authenticated && r.Op != OpAny {
 		l.calls[0].Add(1)
 		l.calls[opIndex(r.Op)].Add(1)
+		for n := int64(r.IDs); ; {
+			old := l.maxListIDs.Load()
+			if n <= old || l.maxListIDs.CompareAndSwap(old, n) {
+				break
+			}
+		}
 		if r.Op == OpMigrateServer {
 			l.perServer.Lock()
 			l.migrateCalls[r.ServerID]++
@@ -118,6 +133,14 @@ func (s *Simulator) Requests() []Request {
 // ([OpAny]: of every operation), whatever they were answered.
 func (s *Simulator) Calls(op Op) int {
 	return int(s.log.calls[opIndex(op)].Load())
+}
+
+// MaxListIDsSeen returns the most ids one authenticated ListServersDetails
+// request named in server_id (its [Request.IDs]), over every request
+// since the simulator started, whether the log still holds it or not: a
+// test can assert that a client never asks for more than it should.
+func (s *Simulator) MaxListIDsSeen() int {
+	return int(s.log.maxListIDs.Load())
 }
 
 // MigrateCalls returns how many authenticated MigrateServer requests named

@@ -11,7 +11,11 @@ import (
 type route struct {
 	op        Op
 	projectID string
-	id        string // server id or job id; "" for the batch action
+	id        string // server id or job id; "" for the batch action and lists
+	// list is the parsed query of a ListServersDetails request, listErr the
+	// refusal of a query that does not parse; both are set in ServeHTTP.
+	list    listQuery
+	listErr *apiError
 }
 
 // parseRoute maps a method and decoded path to an operation. The batch
@@ -39,6 +43,8 @@ func parseRoute(method, path string) (route, bool) {
 	switch {
 	case method == http.MethodPost && sub == "action":
 		return route{op: OpBatchStopServers, projectID: projectID}, true
+	case method == http.MethodGet && sub == "detail":
+		return route{op: OpListServersDetails, projectID: projectID}, true
 	case method == http.MethodGet && !hasTail:
 		return route{op: OpShowServer, projectID: projectID, id: serverID}, true
 	case method == http.MethodPost && tail == "migrate" && serverID != "":
