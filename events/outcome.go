@@ -183,3 +183,14 @@ func (t *TimedOut) Validate() error {
 	}
 	return ps.err()
 }
+
+// DeadlineExceeded is the rejection of a request that trouble kept from
+// being submitted until its deadline passed, with the last error that
+// stood in its way (design.md, guarantee 4).
+func DeadlineExceeded(deadline time.Time, lastErr string) Rejection {
+	msg := "the request's deadline " + deadline.UTC().Format(time.RFC3339) + " passed before its migration could be submitted"
+	if lastErr != "" {
+		msg += "; last error: " + lastErr
+	}
+	return Rejection{Reason: RejectDeadlineExceeded, Message: msg}
+}

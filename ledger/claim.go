@@ -43,8 +43,11 @@ type Claim struct {
 	// arrival.
 	Deadline time.Time  `json:"deadline,omitzero"`
 	State    ClaimState `json:"state"`
-	// Owner is the [Ledger.Owner] working on the request.
+	// Owner is the [Ledger.Owner] working on the request; "" for a claim
+	// given back by [Ledger.ReleaseUnsent], which anyone may take.
 	Owner string `json:"owner"`
+	// LastError says what kept a released claim from being submitted.
+	LastError string `json:"last_error,omitempty"`
 	// JobID is the ECS job id once submitted.
 	JobID string `json:"job_id,omitempty"`
 	// Accepted is the accepted CloudEvent in structured JSON (compact) that
@@ -154,7 +157,10 @@ func (l *Ledger) ClaimRequest(ctx context.Context, r RequestRef) (ClaimResult, e
 	}
 	rk := RequestKey(r.Source, r.ID)
 	key := claimKey(rk)
-	for range maxClaimRounds {
+	for round := range maxClaimRounds {
+		if err := pause(ctx, round); err != nil {
+			return ClaimResult{}, fmt.Errorf("ledger: claim request %s from %s: %w", r.ID, r.Source, err)
+		}
 		now := l.now()
 		c := &Claim{RequestKey: rk, Source: r.Source, RequestID: r.ID, ServerID: r.ServerID, Deadline: r.Deadline.UTC(),
 			State: StateClaimed, Owner: l.owner, Created: now, Updated: now}
@@ -193,6 +199,8 @@ func (l *Ledger) inspectClaim(ctx context.Context, c *Claim, r RequestRef) (Clai
 	switch {
 	case c.State == StateFinished:
 		return ClaimResult{Status: ClaimFinished, Claim: c}, nil
+	case c.released():
+		// Given back: anyone may take it at once.
 	case now.Sub(c.Updated) < l.cfg.ClaimStaleAfter:
 		return ClaimResult{Status: ClaimInProgress, Claim: c}, nil
 	}
@@ -218,6 +226,16 @@ func (l *Ledger) writeClaim(ctx context.Context, c *Claim, rev uint64) (uint64, 
 		o.expireAfter = l.cfg.ClaimTTL
 	}
 	return l.write(ctx, claimKey(c.RequestKey), c, rev, o)
+}
+
+// Claim returns the claim of the request with this [RequestKey], or an
+// error matching [ErrNotFound]. It reads the stream leader, so it sees
+// every acknowledged change.
+func (l *Ledger) Claim(ctx context.Context, requestKey string) (*Claim, error) {
+	if err := checkRequestKey(requestKey); err != nil {
+		return nil, err
+	}
+	return l.readClaim(ctx, requestKey)
 }
 
 func (l *Ledger) readClaim(ctx context.Context, requestKey string) (*Claim, error) {

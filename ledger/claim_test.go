@@ -246,29 +246,24 @@ func TestClaim_invalidTransitions(t *testing.T) {
 			act:     func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
 			want:    ledger.ErrInvalidTransition,
 		},
-		"release while submitting": {
-			prepare: func(c *ledger.Claim) error { return l.MarkSubmitting(ctx, c) },
-			act:     func(c *ledger.Claim) error { return l.ReleaseClaim(ctx, c) },
-			want:    ledger.ErrInvalidTransition,
-		},
 		"release unsent when submitted": {
 			prepare: func(c *ledger.Claim) error { return submit(t, l, c, "job1") },
-			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c, "test") },
 			want:    ledger.ErrInvalidTransition,
 		},
 		"release unsent when submitted with an unknown job": {
 			prepare: func(c *ledger.Claim) error { return submitUnknown(t, l, c) },
-			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c, "test") },
 			want:    ledger.ErrInvalidTransition,
 		},
 		"release unsent when finished": {
 			prepare: func(c *ledger.Claim) error { return l.FinishClaim(ctx, c, []byte(`{}`)) },
-			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c, "test") },
 			want:    ledger.ErrInvalidTransition,
 		},
 		"release unsent by someone else": {
 			prepare: func(c *ledger.Claim) error { c.Owner = "b"; return nil },
-			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			act:     func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c, "test") },
 			want:    ledger.ErrConflict,
 		},
 		"release unsent at a stale revision": {
@@ -280,7 +275,7 @@ func TestClaim_invalidTransitions(t *testing.T) {
 				*c = stale
 				return nil
 			},
-			act:  func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c) },
+			act:  func(c *ledger.Claim) error { return l.ReleaseUnsent(ctx, c, "test") },
 			want: ledger.ErrConflict,
 		},
 		"finish twice": {
@@ -322,23 +317,6 @@ func TestClaim_invalidTransitions(t *testing.T) {
 				t.Errorf("claim changed by a failed call (-before +after):\n%s", diff)
 			}
 		})
-	}
-}
-
-func TestReleaseClaim_allowsAFreshClaim(t *testing.T) {
-	t.Parallel()
-	s, l, clk := setup(t)
-	ctx := t.Context()
-	c := mustClaim(t, l, request(1)).Claim
-	if err := l.ReleaseClaim(ctx, c); err != nil {
-		t.Fatalf("ReleaseClaim: %v", err)
-	}
-	if _, err := l.GetClaim(ctx, c.Source, c.RequestID); !errors.Is(err, ledger.ErrNotFound) {
-		t.Fatalf("GetClaim after release: %v, want ErrNotFound", err)
-	}
-	again := mustClaim(t, mustOpen(t, s.JetStream(), "b", clk), request(1))
-	if again.Status != ledger.ClaimAcquired || again.Claim.Owner != "b" {
-		t.Errorf("claim after release: %v by %q, want acquired by b", again.Status, again.Claim.Owner)
 	}
 }
 

@@ -79,7 +79,10 @@ func checkOutcome(op, requestKey string, outcome []byte) ([]byte, error) {
 // loses to a concurrent change is retried from a fresh read a few times,
 // then fails with [ErrConflict]. Errors name op and the request key.
 func (l *Ledger) changeClaim(ctx context.Context, op, requestKey string, change func(*Claim) (write bool, err error)) error {
-	for range maxFinishRounds {
+	for round := range maxFinishRounds {
+		if err := pause(ctx, round); err != nil {
+			return fmt.Errorf("ledger: %s %s: %w", op, requestKey, err)
+		}
 		c, err := l.readClaim(ctx, requestKey)
 		if err != nil {
 			return fmt.Errorf("ledger: %s %s: %w", op, requestKey, err)
@@ -102,3 +105,46 @@ func (l *Ledger) changeClaim(ctx context.Context, op, requestKey string, change 
 	}
 	return fmt.Errorf("%w: %s %s: claim kept changing", ErrConflict, op, requestKey)
 }
+
+// CloseRequest finishes with outcome (structured CloudEvent JSON) the
+// claim of a request whose deadline passed while no call was known to be
+// submitted: the poll function's answer to a pending record that came due
+// ([Job.Pending]). It moves the claim to finished only from state from —
+// claimed (nothing was sent: the outcome is a rejection) or submitting
+// (the call may have been sent: the outcome is a time-out) — by
+// compare-and-set, whoever owns the claim; an owner still at work fails
+// its next change with [ErrConflict]. The outcome is not published yet:
+// publish the claim's outcome, then [Ledger.MarkOutcomePublished].
+//
+// A claim found in another state gives a *[StateError] (matching
+// [ErrInvalidTransition]) that says which, so the caller can decide again;
+// a missing claim gives [ErrNotFound].
+func (l *Ledger) CloseRequest(ctx context.Context, requestKey string, from ClaimState, outcome []byte) error {
+	const op = "close request"
+	out, err := checkOutcome(op, requestKey, outcome)
+	if err != nil {
+		return err
+	}
+	return l.changeClaim(ctx, op, requestKey, func(c *Claim) (bool, error) {
+		if c.State != from {
+			return false, &StateError{State: c.State, Want: from}
+		}
+		c.State, c.Outcome, c.Owner, c.Updated = StateFinished, out, "", l.now()
+		return true, nil
+	})
+}
+
+// StateError reports a claim found in a state other than the one a change
+// needs. It matches [ErrInvalidTransition].
+type StateError struct {
+	// State is the claim's state; Want the state the change needed.
+	State, Want ClaimState
+}
+
+// Error names both states.
+func (e *StateError) Error() string {
+	return fmt.Sprintf("%s: the claim is %s, not %s", ErrInvalidTransition.Error(), e.State, e.Want)
+}
+
+// Is reports whether target is [ErrInvalidTransition].
+func (e *StateError) Is(target error) bool { return target == ErrInvalidTransition }

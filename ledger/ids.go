@@ -15,8 +15,12 @@ const (
 	jobPrefix   = "job."
 )
 
-// watchPrefix starts the record id of a watch job, [WatchRecordID].
-const watchPrefix = "watch-"
+// watchPrefix starts the record id of a watch job, [WatchRecordID];
+// pendingPrefix that of a pending record, [PendingRecordID].
+const (
+	watchPrefix   = "watch-"
+	pendingPrefix = "pend-"
+)
 
 // checkID checks an identifier against the rule of its kind (package ids,
 // the rule the event decoder and the ECS client apply too), so that
@@ -34,8 +38,10 @@ func checkJobID(id string) error {
 	if err := checkID(ids.Job, id); err != nil {
 		return err
 	}
-	if strings.HasPrefix(id, watchPrefix) {
-		return fmt.Errorf("%w: job id %q starts with %q, which names watch records", ErrInvalidID, id, watchPrefix)
+	for _, p := range []string{watchPrefix, pendingPrefix} {
+		if strings.HasPrefix(id, p) {
+			return fmt.Errorf("%w: job id %q starts with %q, which names the ledger's own records", ErrInvalidID, id, p)
+		}
 	}
 	return nil
 }
@@ -75,3 +81,19 @@ func jobKey(recordID string) string { return jobPrefix + recordID }
 // this [RequestKey]: "watch-" followed by the key. A watch job follows a
 // request whose migrate call has no known job id ([Claim.JobUnknown]).
 func WatchRecordID(requestKey string) string { return watchPrefix + requestKey }
+
+// PendingRecordID returns the record id of the pending record of the
+// request with this [RequestKey]: "pend-" followed by the key. A pending
+// record ([Job.Pending]) exists while a claimed request has no call
+// submitted, so that the poll function closes the request at its deadline
+// if nothing else does.
+func PendingRecordID(requestKey string) string { return pendingPrefix + requestKey }
+
+// ecsJobID returns the ECS job id a record id names, or "" for the
+// ledger's own records (watch and pending).
+func ecsJobID(recordID string) string {
+	if strings.HasPrefix(recordID, watchPrefix) || strings.HasPrefix(recordID, pendingPrefix) {
+		return ""
+	}
+	return recordID
+}

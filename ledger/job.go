@@ -62,22 +62,31 @@ type Job struct {
 	// job over after a crash re-publishes exactly the same bytes. Change it
 	// only through SetOutcome.
 	Outcome json.RawMessage `json:"outcome,omitempty"`
-	Created time.Time       `json:"created"`
-	Updated time.Time       `json:"updated"`
+	// Pending marks the pending record of a claimed request on which no
+	// call was submitted yet ([PendingRecordID]): due at the request's
+	// deadline, when the poll function closes the request unless its
+	// claim moved on ([Ledger.CloseRequest]). It has no job id.
+	Pending bool      `json:"pending,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 }
 
 // RecordID returns the id the record is stored under (key job.<id>): the
-// ECS job id, or for a watch job [WatchRecordID] of the request key.
+// ECS job id; for a watch job [WatchRecordID] of the request key; for a
+// pending record [PendingRecordID].
 func (j *Job) RecordID() string {
-	if j.JobID != "" {
+	switch {
+	case j.JobID != "":
 		return j.JobID
+	case j.Pending:
+		return PendingRecordID(j.RequestKey)
 	}
 	return WatchRecordID(j.RequestKey)
 }
 
 // Watch reports whether j is a watch job: one without an ECS job id, which
 // follows the server's state rather than a job.
-func (j *Job) Watch() bool { return j.JobID == "" }
+func (j *Job) Watch() bool { return j.JobID == "" && !j.Pending }
 
 // DueAt returns when the job may next be worked: its next poll time, or the
 // end of its lease if that is later.
@@ -93,6 +102,9 @@ func (j *Job) validate() error {
 	if j.JobID != "" {
 		if err := checkJobID(j.JobID); err != nil {
 			errs = append(errs, err)
+		}
+		if j.Pending {
+			errs = append(errs, errors.New("a pending record has no job id"))
 		}
 	}
 	if err := checkID(ids.Server, j.ServerID); err != nil {
@@ -168,4 +180,48 @@ func (l *Ledger) GetJob(ctx context.Context, recordID string) (*Job, error) {
 	}
 	j.Revision = rev
 	return j, nil
+}
+
+// RecordPending stores the pending record of a claimed request ([Job.Pending];
+// j's JobID must be empty), due at its deadline, unless it exists. It is
+// what closes the request at its deadline if no call is ever submitted
+// and no delivery comes again (a crash, a queue that gave up).
+func (l *Ledger) RecordPending(ctx context.Context, j Job) (*Job, error) {
+	j.Pending, j.JobID, j.NextPoll = true, "", j.Deadline
+	return l.RecordJob(ctx, j)
+}
+
+// DropPending removes the pending record of the request with this
+// [RequestKey], once its claim was submitted or finished. A record that
+// is gone counts as dropped; one a poller holds a lease on is left to it
+// (the poller finds the claim moved on and removes the record itself).
+func (l *Ledger) DropPending(ctx context.Context, requestKey string) error {
+	if err := checkRequestKey(requestKey); err != nil {
+		return err
+	}
+	id := PendingRecordID(requestKey)
+	for round := range maxClaimRounds {
+		if err := pause(ctx, round); err != nil {
+			return fmt.Errorf("ledger: drop pending %s: %w", requestKey, err)
+		}
+		j, err := l.GetJob(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("ledger: drop pending %s: %w", requestKey, err)
+		}
+		if j.Lease != nil && j.Lease.Until.After(l.now()) {
+			return nil
+		}
+		err = l.remove(ctx, jobKey(id), j.Revision)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("ledger: drop pending %s: %w", requestKey, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: drop pending %s: record kept changing", ErrConflict, requestKey)
 }

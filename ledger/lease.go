@@ -156,3 +156,21 @@ func (l *Ledger) writeJob(ctx context.Context, j *Job, now time.Time) error {
 	j.Revision = rev
 	return nil
 }
+
+// Discard deletes a leased job record and leaves the server lock alone:
+// for a pending record whose request moved on to a job of its own, which
+// keeps the lock. The job must still be at the caller's revision, else the
+// error matches [ErrLeaseLost].
+func (l *Ledger) Discard(ctx context.Context, j *Job) error {
+	id := j.RecordID()
+	if err := l.checkLease(j); err != nil {
+		return fmt.Errorf("ledger: discard job %s: %w", id, err)
+	}
+	if err := l.remove(ctx, jobKey(id), j.Revision); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return fmt.Errorf("ledger: discard job %s: %w", id, ErrLeaseLost)
+		}
+		return fmt.Errorf("ledger: discard job %s: %w", id, err)
+	}
+	return nil
+}

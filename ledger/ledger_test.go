@@ -321,9 +321,18 @@ func TestLedger_replicated(t *testing.T) {
 		t.Errorf("%d leases won on R3, want 1", won)
 	}
 	clk.Advance(time.Minute)
-	sched, err := ledgers[1].ListDue(ctx)
-	if err != nil {
-		t.Fatalf("ListDue on R3: %v", err)
+	// A scan's consumer may sit on a replica a write has not reached yet
+	// (Scan's doc): the job shows up once it has.
+	var sched ledger.Schedule
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var err error
+		if sched, err = ledgers[1].ListDue(ctx); err != nil {
+			t.Fatalf("ListDue on R3: %v", err)
+		}
+		if sched.Jobs == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if sched.Jobs != 1 || len(sched.Due) != 1 || sched.Due[0].JobID != rec.JobID {
 		t.Errorf("ListDue on R3 = %+v, want the one job due after its lease", sched)

@@ -37,7 +37,10 @@ func (l *Ledger) AcquireLock(ctx context.Context, c *Claim) (*Lock, error) {
 		return nil, err
 	}
 	key := lockKey(c.ServerID)
-	for range maxClaimRounds {
+	for round := range maxClaimRounds {
+		if err := pause(ctx, round); err != nil {
+			return nil, fmt.Errorf("ledger: lock server %s: %w", c.ServerID, err)
+		}
 		lk := &Lock{ServerID: c.ServerID, RequestKey: c.RequestKey, RequestID: c.RequestID, Source: c.Source,
 			Owner: l.owner, Acquired: l.now()}
 		rev, err := l.write(ctx, key, lk, 0, writeOpts{})
@@ -92,6 +95,9 @@ func (l *Ledger) orphaned(ctx context.Context, held *Lock) (bool, ClaimState, er
 	}
 	if err != nil {
 		return false, "", err
+	}
+	if c.released() {
+		return true, c.State, nil // given back without a call
 	}
 	if c.State != StateFinished {
 		return false, c.State, nil

@@ -199,9 +199,9 @@ func TestAcquireLock_recoversOrphans(t *testing.T) {
 			wantTakeover: false,
 			wantState:    ledger.StateFinished,
 		},
-		"holder's claim gone": {
+		"holder gave its claim back": {
 			holder: func(t *testing.T, l *ledger.Ledger, c *ledger.Claim) {
-				if err := l.ReleaseClaim(t.Context(), c); err != nil {
+				if err := l.ReleaseUnsent(t.Context(), c, "throttled"); err != nil {
 					t.Fatal(err)
 				}
 			},

@@ -67,7 +67,12 @@ func (l *Ledger) ListDue(ctx context.Context) (Schedule, error) {
 }
 
 // Scan returns every job record's reference, watch jobs included, ordered
-// by due time (then record id). It reads only message headers: one ephemeral consumer delivers the
+// by due time (then record id). On a replicated bucket its consumer may
+// sit on a replica that a write just acknowledged has not reached: that
+// record then shows up in a later scan (a tick late), never as a wrong
+// revision, since leasing reads the leader.
+//
+// It reads only message headers: one ephemeral consumer delivers the
 // last message of each job key with headers only, in pull batches that do
 // not wait, so n records cost n/1000 round trips and about 150 bytes each,
 // plus creating and deleting the consumer.
@@ -114,10 +119,7 @@ func (l *Ledger) Scan(ctx context.Context) ([]JobRef, error) {
 				delete(latest, id)
 				continue
 			}
-			ref := JobRef{RecordID: id, Revision: md.Sequence.Stream}
-			if !strings.HasPrefix(id, watchPrefix) {
-				ref.JobID = id
-			}
+			ref := JobRef{RecordID: id, JobID: ecsJobID(id), Revision: md.Sequence.Stream}
 			if v := msg.Headers().Get(hdrDueAt); v != "" {
 				ms, err := strconv.ParseInt(v, 10, 64)
 				if err != nil {

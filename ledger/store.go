@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -240,4 +241,25 @@ func wrongLastSeq(err error) bool {
 // rather than a value.
 func isMarker(h nats.Header) bool {
 	return h.Get(hdrOperation) != "" || h.Get(hdrMarker) != ""
+}
+
+// pause waits before retry round n of a compare-and-set that lost to a
+// concurrent change: not at all before the first, then 1, 2, 4… ms with
+// jitter. On a replicated bucket a write that has just lost the race may
+// not be readable yet; an immediate retry would find nothing and lose
+// again.
+func pause(ctx context.Context, n int) error {
+	if n == 0 {
+		return nil
+	}
+	d := time.Duration(1<<min(n-1, 6)) * time.Millisecond
+	d += time.Duration(rand.Int64N(int64(d)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
+	"strings"
 )
 
 // MarkSubmitting records that the owner is about to call the migrate API.
@@ -116,38 +116,42 @@ func (l *Ledger) checkOwner(c *Claim) error {
 	return nil
 }
 
-// ReleaseClaim deletes a claim on which nothing was sent (state claimed),
-// so that a redelivery of the request starts afresh. A claim that may have
-// reached the API cannot be released: leave it for takeover, or see
-// [Ledger.ReleaseUnsent]. The claim must still be at c's revision, else
-// the error matches [ErrConflict].
-func (l *Ledger) ReleaseClaim(ctx context.Context, c *Claim) error {
-	return l.release(ctx, c, "release claim", StateClaimed)
-}
-
-// ReleaseUnsent deletes a claim in state claimed or submitting whose
-// migrate call the caller knows was not processed: the ECS client said so
-// (the call was throttled, or the connection failed before the request was
-// written). A redelivery of the request then starts afresh. The caller
-// asserts this; a call that may have been processed must instead be
-// recorded with [Ledger.MarkSubmittedUnknown]. Like [Ledger.ReleaseClaim]
-// it needs the claim's owner and revision, and refuses a submitted or
+// ReleaseUnsent gives a claim in state claimed or submitting back, when
+// the caller knows its migrate call was not processed (the ECS client said
+// so: the call was throttled or refused, or not sent at all): the claim is
+// kept, released — claimed with no owner — with lastErr, what kept it
+// from being submitted. The next delivery of the request takes it over at
+// once ([Ledger.ClaimRequest]), and if none comes before the request's
+// deadline, the poll function closes the request with that error
+// ([Ledger.CloseRequest]). The claim is never deleted, so no later copy of
+// the request can start it again from nothing. A call that may have been
+// processed must instead be recorded with [Ledger.MarkSubmittedUnknown].
+// It needs the claim's owner and revision, and refuses a submitted or
 // finished claim with an error matching [ErrInvalidTransition].
-func (l *Ledger) ReleaseUnsent(ctx context.Context, c *Claim) error {
-	return l.release(ctx, c, "release unsent claim", StateClaimed, StateSubmitting)
-}
-
-// release deletes the caller's claim by revision if it is in one of the
-// allowed states.
-func (l *Ledger) release(ctx context.Context, c *Claim, op string, allowed ...ClaimState) error {
-	if err := l.checkOwner(c); err != nil {
-		return fmt.Errorf("ledger: %s %s: %w", op, c.RequestKey, err)
-	}
-	if !slices.Contains(allowed, c.State) {
-		return fmt.Errorf("ledger: %s %s: %w: state %s may have reached the API", op, c.RequestKey, ErrInvalidTransition, c.State)
-	}
-	if err := l.remove(ctx, claimKey(c.RequestKey), c.Revision); err != nil {
-		return fmt.Errorf("ledger: %s %s: %w", op, c.RequestKey, err)
+func (l *Ledger) ReleaseUnsent(ctx context.Context, c *Claim, lastErr string) error {
+	err := l.advance(ctx, c, StateClaimed, func(n *Claim) error {
+		if n.State != StateClaimed && n.State != StateSubmitting {
+			return fmt.Errorf("%w: state %s may have reached the API", ErrInvalidTransition, n.State)
+		}
+		n.Owner, n.LastError = "", clipError(lastErr)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ledger: release unsent claim: %w", err)
 	}
 	return nil
+}
+
+// released reports whether a claim was given back by [Ledger.ReleaseUnsent]:
+// claimed, with no owner.
+func (c *Claim) released() bool { return c.State == StateClaimed && c.Owner == "" }
+
+// maxErrorLen bounds the last error a claim keeps.
+const maxErrorLen = 512
+
+func clipError(s string) string {
+	if len(s) <= maxErrorLen {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxErrorLen], "") + "…"
 }

@@ -92,16 +92,20 @@ func TestReleaseUnsent(t *testing.T) {
 			if err := tc.prepare(l, c); err != nil {
 				t.Fatal(err)
 			}
-			if err := l.ReleaseUnsent(ctx, c); err != nil {
+			if err := l.ReleaseUnsent(ctx, c, "throttled: APIGW.0308"); err != nil {
 				t.Fatalf("ReleaseUnsent: %v", err)
 			}
-			if _, err := l.GetClaim(ctx, c.Source, c.RequestID); !errors.Is(err, ledger.ErrNotFound) {
-				t.Fatalf("GetClaim after ReleaseUnsent: %v, want ErrNotFound", err)
+			// The claim is kept, given back with its last error.
+			kept, err := l.GetClaim(ctx, c.Source, c.RequestID)
+			if err != nil || kept.State != ledger.StateClaimed || kept.Owner != "" || kept.LastError != "throttled: APIGW.0308" {
+				t.Fatalf("claim after ReleaseUnsent: %+v, %v", kept, err)
 			}
-			// A redelivery starts afresh, at once and without takeover.
+			// A redelivery takes it at once (no staleness to wait for),
+			// knowing nothing was sent.
 			again := mustClaim(t, mustOpen(t, s.JetStream(), "b", clk), request(1))
-			if again.Status != ledger.ClaimAcquired || again.MayHaveSubmitted() {
-				t.Errorf("claim after ReleaseUnsent: %v, MayHaveSubmitted %v; want acquired, false", again.Status, again.MayHaveSubmitted())
+			if again.Status != ledger.ClaimTakenOver || again.MayHaveSubmitted() || again.Claim.Owner != "b" {
+				t.Errorf("claim after ReleaseUnsent: %v by %q, MayHaveSubmitted %v; want taken over by b, false",
+					again.Status, again.Claim.Owner, again.MayHaveSubmitted())
 			}
 		})
 	}

@@ -29,11 +29,12 @@ type Ledger interface {
 	FinishClaim(ctx context.Context, c *ledger.Claim, outcome []byte) error
 	MarkOutcomePublished(ctx context.Context, requestKey string, outcome []byte) error
 	MarkAcceptedPublished(ctx context.Context, requestKey, jobID string) error
-	ReleaseClaim(ctx context.Context, c *ledger.Claim) error
-	ReleaseUnsent(ctx context.Context, c *ledger.Claim) error
+	ReleaseUnsent(ctx context.Context, c *ledger.Claim, lastErr string) error
 	AcquireLock(ctx context.Context, c *ledger.Claim) (*ledger.Lock, error)
 	ReleaseLock(ctx context.Context, lk *ledger.Lock) error
 	RecordJob(ctx context.Context, j ledger.Job) (*ledger.Job, error)
+	RecordPending(ctx context.Context, j ledger.Job) (*ledger.Job, error)
+	DropPending(ctx context.Context, requestKey string) error
 }
 
 // Publisher publishes outcome events and waits for JetStream's

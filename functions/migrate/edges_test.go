@@ -200,3 +200,36 @@ func TestHandleDelivery_subjectMustNameTheServer(t *testing.T) {
 		t.Errorf("on its own subject: %+v", o)
 	}
 }
+
+// A request given back after trouble keeps its claim (released, with the
+// error) and its pending record, so that poll can close it at the
+// deadline if no delivery comes; the next delivery takes the claim at once
+// and, once the call is submitted, the pending record goes.
+func TestHandle_troubleKeepsThePendingRecord(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := e.sim.AddServer(ecstest.ServerSpec{})
+	e.sim.InjectNext(ecstest.OpShowServer, 4, ecstest.ServerError(503))
+	req := e.request(srv, events.HostTarget(e.host))
+	if o := e.h.HandleMessage(t.Context(), nil, req); o.Status != StatusRetry {
+		t.Fatalf("first delivery: %+v", o)
+	}
+	p, _ := events.Decode(nil, req)
+	snap := e.Snapshot()
+	c := snap.Claim(p.Source, p.ID)
+	if c == nil || c.State != ledger.StateClaimed || c.Owner != "" || !strings.Contains(c.LastError, "api_unavailable") {
+		t.Fatalf("claim after trouble: %+v", c)
+	}
+	pend := snap.Job(ledger.PendingRecordID(p.Key()))
+	if pend == nil || !pend.Pending || !pend.NextPoll.Equal(c.Deadline) || snap.Lock(srv) != nil {
+		t.Fatalf("pending record %+v, lock %+v", pend, snap.Lock(srv))
+	}
+	o := e.h.HandleMessage(t.Context(), nil, req)
+	if o.Status != StatusAccepted {
+		t.Fatalf("redelivery: %+v", o)
+	}
+	snap = e.Snapshot()
+	if snap.Job(ledger.PendingRecordID(p.Key())) != nil || snap.Job(o.JobID) == nil {
+		t.Errorf("after the call: records %+v", snap.Jobs)
+	}
+}

@@ -53,6 +53,7 @@ func (h *Handler) finish(ctx context.Context, r *request, e event.Event, st Stat
 			h.log.WarnContext(ctx, "server lock not released", "error", err)
 		}
 	}
+	h.dropPending(ctx, r)
 	o := h.publish(ctx, r, e, st)
 	if o.Status == st {
 		o.Reason, o.Message = reason, msg
@@ -191,6 +192,28 @@ func (h *Handler) rejectUnreadable(ctx context.Context, err error) Outcome {
 		RequestID: o.RequestID, ServerID: o.ServerID, EventID: e.ID(), EventType: e.Type()}
 }
 
+// recordPending writes the request's pending record before anything is
+// sent for it: if no call is ever submitted and no delivery comes again (a
+// crash, a queue that gave up), the poll function closes the request at
+// its deadline with its last error.
+func (h *Handler) recordPending(ctx context.Context, r *request) error {
+	j := h.jobOf(r, "")
+	if _, err := h.ledger.RecordPending(ctx, j); err != nil {
+		return fmt.Errorf("record pending: %w", err)
+	}
+	return nil
+}
+
+// dropPending removes the pending record once the claim moved on
+// (finished, or submitted with a job record of its own). Left behind, it
+// is removed by poll at the request's deadline, which finds the claim
+// moved on.
+func (h *Handler) dropPending(ctx context.Context, r *request) {
+	if err := h.ledger.DropPending(ctx, r.p.Key()); err != nil {
+		h.log.WarnContext(ctx, "pending record not removed; poll removes it at the deadline", "error", err)
+	}
+}
+
 // retry gives a request back to the runtime, keeping everything this
 // attempt holds: its claim may have reached the API, so it stays for the
 // redelivery (or a takeover) to find.
@@ -201,9 +224,11 @@ func (h *Handler) retry(ctx context.Context, r *request, reason string, err erro
 }
 
 // abandon gives a request back to the runtime after releasing its server
-// lock and its claim, so that the redelivery starts afresh. Call it only
-// when no migrate call was made, or the one made provably was not
-// processed (refused or throttled, or not sent at all).
+// lock and giving its claim back with the error, so that the redelivery
+// takes it at once; the pending record stays, so that the request is
+// closed at its deadline if no delivery comes. Call it only when no
+// migrate call was made, or the one made provably was not processed
+// (refused or throttled, or not sent at all).
 func (h *Handler) abandon(ctx context.Context, r *request, reason string, err error, after time.Duration) Outcome {
 	if r.lock != nil {
 		if lerr := h.ledger.ReleaseLock(ctx, r.lock); lerr != nil {
@@ -211,7 +236,7 @@ func (h *Handler) abandon(ctx context.Context, r *request, reason string, err er
 		}
 		r.lock = nil
 	}
-	if lerr := h.ledger.ReleaseUnsent(ctx, r.claim); lerr != nil {
+	if lerr := h.ledger.ReleaseUnsent(ctx, r.claim, reason+": "+err.Error()); lerr != nil {
 		h.log.WarnContext(ctx, "claim not released; it will be taken over when stale", "error", lerr)
 	}
 	return h.retry(ctx, r, reason, err, after)

@@ -139,7 +139,9 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 		}
 		return h.retry(ctx, r, "in_progress", errors.New("the request is being handled by "+res.Claim.Owner), 0)
 	case ledger.ClaimTakenOver:
-		h.log.WarnContext(ctx, "took over a stale claim", "previous_owner", res.PreviousOwner, "state", string(res.Claim.State))
+		if res.PreviousOwner != "" {
+			h.log.WarnContext(ctx, "took over a stale claim", "previous_owner", res.PreviousOwner, "state", string(res.Claim.State))
+		}
 		switch res.Claim.State {
 		case ledger.StateSubmitted:
 			return h.resume(ctx, r)
@@ -159,8 +161,10 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 		}
 	}
 	if !h.now().Before(r.deadline) {
-		return h.reject(ctx, r, events.Rejection{Reason: events.RejectDeadlineExceeded,
-			Message: fmt.Sprintf("the request's deadline %s passed before its migration could be submitted", r.deadline.Format(time.RFC3339))})
+		return h.reject(ctx, r, events.DeadlineExceeded(r.deadline, r.claim.LastError))
+	}
+	if err := h.recordPending(ctx, r); err != nil {
+		return h.abandon(ctx, r, "ledger_unavailable", err, 0)
 	}
 	return h.submit(ctx, r)
 }

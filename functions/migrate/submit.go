@@ -160,18 +160,25 @@ func (h *Handler) track(ctx context.Context, r *request, why string) Outcome {
 	return Outcome{Status: StatusTracking, Reason: "outcome_unknown", Message: why, RequestID: r.p.ID, ServerID: r.p.ServerID}
 }
 
-// recordJob writes the job record poll follows (idempotent for a request).
+// recordJob writes the job record poll follows (idempotent for a
+// request), then drops the pending record it replaces.
 func (h *Handler) recordJob(ctx context.Context, r *request, jobID string) error {
-	_, err := h.ledger.RecordJob(ctx, ledger.Job{
+	if _, err := h.ledger.RecordJob(ctx, h.jobOf(r, jobID)); err != nil {
+		return fmt.Errorf("record job: %w", err)
+	}
+	h.dropPending(ctx, r)
+	return nil
+}
+
+// jobOf is the job record of the request: of jobID, or without one a
+// watch job (or, for RecordPending, its pending record).
+func (h *Handler) jobOf(r *request, jobID string) ledger.Job {
+	return ledger.Job{
 		JobID: jobID, RequestID: r.p.ID, RequestSource: r.p.Source, RequestKey: r.p.Key(),
 		ProjectID: r.origin.ProjectID, Region: r.origin.Region, ServerID: r.p.ServerID, Target: *r.p.Target,
 		TraceParent: r.p.TraceParent, TraceState: r.p.TraceState,
 		Deadline: r.deadline, NextPoll: firstLook(h.now(), h.firstPoll, r.deadline),
-	})
-	if err != nil {
-		return fmt.Errorf("record job: %w", err)
 	}
-	return nil
 }
 
 // firstLook is when poll first looks at a new job: after the first poll

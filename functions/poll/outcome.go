@@ -71,14 +71,19 @@ func troubledStatus(last string) string {
 	return last + "; then the ECS API kept failing"
 }
 
-// outcome builds the terminal event of a verdict from the job record.
-func (p *Poller) outcome(j *ledger.Job, v verdict, at time.Time) (event.Event, error) {
+// originOf is what an outcome of the job's request copies from it.
+func originOf(j *ledger.Job) events.Origin {
 	target := j.Target
-	o := events.Origin{
+	return events.Origin{
 		RequestID: j.RequestID, RequestSource: j.RequestSource,
 		ServerID: j.ServerID, ProjectID: j.ProjectID, Region: j.Region, Target: &target,
 		TraceParent: j.TraceParent, TraceState: j.TraceState,
 	}
+}
+
+// outcome builds the terminal event of a verdict from the job record.
+func (p *Poller) outcome(j *ledger.Job, v verdict, at time.Time) (event.Event, error) {
+	o := originOf(j)
 	switch v.kind {
 	case completed:
 		return events.NewCompleted(o, j.JobID, false, at)

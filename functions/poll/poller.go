@@ -39,6 +39,11 @@ type Ledger interface {
 	SetOutcome(ctx context.Context, j *ledger.Job, outcome []byte) error
 	FinishRequest(ctx context.Context, requestKey string, outcome []byte) error
 	Remove(ctx context.Context, j *ledger.Job) error
+	// The settling of pending records: see closePending.
+	Claim(ctx context.Context, requestKey string) (*ledger.Claim, error)
+	CloseRequest(ctx context.Context, requestKey string, from ledger.ClaimState, outcome []byte) error
+	MarkOutcomePublished(ctx context.Context, requestKey string, outcome []byte) error
+	Discard(ctx context.Context, j *ledger.Job) error
 }
 
 var (

@@ -139,6 +139,10 @@ func (p *Poller) work(ctx, apiCtx context.Context, ref ledger.JobRef, lease time
 	}
 	r.leased = true
 	ctx = jobContext(ctx, j)
+	if j.Pending {
+		p.closePending(ctx, j, &r)
+		return r
+	}
 	if len(j.Outcome) > 0 {
 		r.republished = true
 		p.deliver(ctx, j, &r)
