@@ -12,8 +12,8 @@ import (
 
 const statusSynopsis = `Shows the outstanding work in the ledger: every request whose migration is
 being tracked (server, target, step, job, age, polls, next poll, deadline,
-last status seen) and every request claimed but not yet submitted. Finished
-requests are not shown.`
+last status seen), and every request claimed but not submitted yet (its
+deadline is when it is given up). Finished requests are not shown.`
 
 const statusExample = `  coldmove status
   coldmove status --json | jq '.[] | select(.step == "tracking")'`
@@ -83,6 +83,8 @@ func outstanding(s *ledger.Snapshot) []work {
 		switch {
 		case len(j.Outcome) > 0:
 			step = "publishing outcome"
+		case j.Pending:
+			step = "not submitted yet"
 		case j.Watch():
 			step = "watching server"
 		}
