@@ -24,11 +24,13 @@ const (
 
 var at = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// testConfig is the default configuration with delays short enough for
-// tests.
+// testConfig is the default configuration for tests. Its first backoff
+// delay, which is also the consumer's acknowledgement wait, is far longer
+// than any test waits, so a slow machine never causes a redelivery a test
+// did not ask for; tests of redelivery by timeout set their own.
 func testConfig() bus.Config {
 	cfg := bus.DefaultConfig()
-	cfg.Backoff = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}
+	cfg.Backoff = []time.Duration{time.Minute, 2 * time.Minute}
 	cfg.MaxDeliver = 5
 	cfg.Concurrency = 2
 	return cfg

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/nats-io/nats.go"
 
 	"github.com/coldmove/coldmove/ecsclient/ecstest"
 	"github.com/coldmove/coldmove/events"
@@ -402,14 +404,43 @@ func TestHandle_apiUnavailableIsRetried(t *testing.T) {
 	}
 }
 
+// TestHandle_natsDownIsRetried: with the server gone, the connection
+// keeps the handler's first ledger call in its reconnect buffer until the
+// invocation ends; the request is then handed back, not rejected.
 func TestHandle_natsDownIsRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	srv := e.sim.AddServer(ecstest.ServerSpec{})
+	nc := e.nats.Conn()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("gave up waiting for %s", what)
+			}
+			<-tick.C
+		}
+	}
 	e.nats.Shutdown()
-	ctx, cancel := context.WithTimeout(t.Context(), 5e9)
+	waitFor("the connection to notice the server is gone", func() bool { return nc.Status() == nats.RECONNECTING })
+
+	// End the invocation as soon as its ledger call waits for the server,
+	// rather than at a deadline.
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	o := e.h.HandleMessage(ctx, nil, e.request(srv, events.HostTarget(e.host)))
+	done := make(chan Outcome, 1)
+	go func() { done <- e.h.HandleMessage(ctx, nil, e.request(srv, events.HostTarget(e.host))) }()
+	waitFor("the handler's request in the reconnect buffer", func() bool { n, _ := nc.Buffered(); return n > 0 })
+	cancel()
+	var o Outcome
+	select {
+	case o = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("handler did not return after its invocation ended")
+	}
 	if o.Status != StatusRetry || e.sim.MigrateCalls(srv) != 0 {
 		t.Errorf("outcome = %+v, calls %d", o, e.sim.MigrateCalls(srv))
 	}

@@ -1,11 +1,14 @@
 package natsembed
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // Cluster is a set of embedded servers routed to each other on loopback,
@@ -126,38 +129,125 @@ func (c *Cluster) Leader() *Server {
 }
 
 // WaitJetStream waits until the running members agree on a JetStream
-// metadata leader that knows every member as a peer, and every running
-// member is current with it.
+// metadata leader that knows every member as a peer, and JetStream is
+// usable again on every running member: it is in contact with the metadata
+// leader and passes nats-server's health check (every stream and consumer
+// it hosts has caught up), every stream and consumer group has a leader
+// whose replicas are all current, and every member can route a direct get
+// to each stream that allows them.
+//
+// It polls until timeout; the error names the last condition not yet met.
+// After a member restarts, this is what separates "the process is up" from
+// "requests succeed": until then a client may see "no responders" or
+// leaderless timeouts.
 func (c *Cluster) WaitJetStream(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if c.jetStreamReady() {
+		err := c.jetStreamReady()
+		if err == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("natsembed: cluster %q: JetStream not ready after %s", c.name, timeout)
+			return fmt.Errorf("natsembed: cluster %q: JetStream not ready after %s: %w", c.name, timeout, err)
 		}
 		<-tick.C
 	}
 }
 
-func (c *Cluster) jetStreamReady() bool {
+func (c *Cluster) jetStreamReady() error {
 	leader := c.Leader()
 	if leader == nil {
-		return false
+		return errors.New("no metadata leader")
 	}
 	ns := leader.NATSServer()
-	if ns == nil || len(ns.JetStreamClusterPeers()) < len(c.servers) {
-		return false
+	if ns == nil {
+		return errors.New("metadata leader shut down")
+	}
+	if got := len(ns.JetStreamClusterPeers()); got < len(c.servers) {
+		return fmt.Errorf("metadata leader knows %d of %d peers", got, len(c.servers))
 	}
 	for _, s := range c.servers {
-		if ns := s.NATSServer(); ns != nil && !ns.JetStreamIsCurrent() {
-			return false
+		ns := s.NATSServer()
+		if ns == nil {
+			continue
+		}
+		// A member that has just restarted reports itself current before
+		// it has heard from the metadata leader; the health check does not.
+		if !ns.JetStreamIsCurrent() {
+			return fmt.Errorf("%s: not current with the metadata leader", ns.Name())
+		}
+		if h := ns.Healthz(nil); h.Status != "ok" || h.Error != "" {
+			return fmt.Errorf("%s: unhealthy: %s", ns.Name(), h.Error)
+		}
+		if err := assetsReady(ns); err != nil {
+			return fmt.Errorf("%s: %w", ns.Name(), err)
 		}
 	}
-	return true
+	return nil
+}
+
+// assetsReady reports whether every stream and consumer that ns hosts has a
+// leader, whether the replicas of those ns leads are current, and whether
+// ns has interest in the direct-get subjects of streams that allow direct
+// gets (followers join that queue group only seconds after they catch up,
+// so for a while the leader may be the only responder).
+func assetsReady(ns *server.Server) error {
+	jsi, err := ns.Jsz(&server.JSzOptions{Accounts: true, Streams: true, Consumer: true, Config: true})
+	if err != nil {
+		return err
+	}
+	for _, ad := range jsi.AccountDetails {
+		for _, sd := range ad.Streams {
+			if err := groupReady(ns.Name(), sd.Cluster); err != nil {
+				return fmt.Errorf("stream %s > %s: %w", ad.Name, sd.Name, err)
+			}
+			for _, ci := range sd.Consumer {
+				if err := groupReady(ns.Name(), ci.Cluster); err != nil {
+					return fmt.Errorf("consumer %s > %s > %s: %w", ad.Name, sd.Name, ci.Name, err)
+				}
+			}
+			if sd.Config == nil || !sd.Config.AllowDirect {
+				continue
+			}
+			acc, err := ns.LookupAccount(ad.Id)
+			if err != nil {
+				return err
+			}
+			for _, subj := range []string{
+				fmt.Sprintf(server.JSDirectMsgGetT, sd.Name),
+				fmt.Sprintf(server.JSDirectGetLastBySubjectT, sd.Name, "x"),
+			} {
+				if !acc.SubscriptionInterest(subj) {
+					return fmt.Errorf("stream %s > %s: no responder for %s yet", ad.Name, sd.Name, subj)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// groupReady checks the cluster information one member reports for a
+// stream or consumer group: the group must have a leader, and when that
+// leader is the member itself, every other replica must be online and
+// caught up.
+func groupReady(member string, ci *server.ClusterInfo) error {
+	if ci == nil {
+		return nil
+	}
+	if ci.Leader == "" {
+		return errors.New("no leader")
+	}
+	if ci.Leader != member {
+		return nil
+	}
+	for _, r := range ci.Replicas {
+		if r.Offline || !r.Current || r.Pending {
+			return fmt.Errorf("replica %s not current", r.Name)
+		}
+	}
+	return nil
 }
 
 // Restart stops member i if it runs and starts it again with the same

@@ -118,4 +118,24 @@ func TestRunCluster(t *testing.T) {
 	if string(e.Value()) != "v" {
 		t.Errorf("value = %q, want v", e.Value())
 	}
+	// Restart waits until the bucket answers through every member, the
+	// restarted one included, not only through the helper's connection.
+	for _, m := range c.Servers() {
+		nc, err := nats.Connect(m.ClientURL())
+		if err != nil {
+			t.Fatalf("connect to %s: %v", m.Name(), err)
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kv, err := js.KeyValue(ctx, "r3")
+		if err != nil {
+			t.Fatalf("KeyValue through %s: %v", m.Name(), err)
+		}
+		if _, err := kv.Get(ctx, "k"); err != nil {
+			t.Errorf("Get through %s after member restart: %v", m.Name(), err)
+		}
+	}
 }
