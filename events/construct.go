@@ -71,6 +71,14 @@ func NewTimedOut(o Origin, jobID string, deadline time.Time, lastStatus string, 
 	return build(o, TypeTimedOut, jobID, &TimedOut{Correlation: o.correlation(jobID), Deadline: deadline.UTC(), LastStatus: lastStatus}, at)
 }
 
+// NewProgressed returns the [TypeProgressed] event of a power step of the
+// request; jobID is the power job's. Its id is derived from the request
+// key (or the job) and the step, so each step is announced once.
+func NewProgressed(o Origin, step Step, jobID string, at time.Time) (event.Event, error) {
+	return buildID(o, TypeProgressed, OutcomeID(TypeProgressed+"/"+string(step), jobID, o.Key()),
+		&Progressed{Correlation: o.correlation(jobID), Step: step}, at)
+}
+
 // OutcomeID returns the deterministic CloudEvent id of an outcome: derived
 // from the job id when there is one, else from the request key, and from
 // the outcome type. It has the form of a UUID (version 8, RFC 9562).
@@ -91,11 +99,15 @@ func OutcomeID(eventType, jobID, requestKey string) string {
 type validator interface{ Validate() error }
 
 func build(o Origin, eventType, jobID string, data validator, at time.Time) (event.Event, error) {
+	return buildID(o, eventType, OutcomeID(eventType, jobID, o.Key()), data, at)
+}
+
+func buildID(o Origin, eventType, id string, data validator, at time.Time) (event.Event, error) {
 	if err := data.Validate(); err != nil {
 		return event.Event{}, fmt.Errorf("events: build %s: %w", eventType, err)
 	}
 	e := event.New()
-	e.SetID(OutcomeID(eventType, jobID, o.Key()))
+	e.SetID(id)
 	e.SetSource(Source)
 	e.SetType(eventType)
 	if IsValidToken(o.ServerID) {
@@ -120,6 +132,7 @@ func build(o Origin, eventType, jobID string, data validator, at time.Time) (eve
 
 func (o Origin) correlation(jobID string) Correlation {
 	return Correlation{
+		Power:         o.Power,
 		RequestID:     o.RequestID,
 		RequestSource: o.RequestSource,
 		ServerID:      o.ServerID,

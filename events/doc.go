@@ -15,7 +15,10 @@
 // for a server to be moved to a target; the five outcome types answer it:
 // [TypeAccepted] (the migration was submitted and has a job id),
 // [TypeRejected] (nothing was submitted, with a [RejectReason]),
-// [TypeCompleted], [TypeFailed] (with a [FailReason]) and [TypeTimedOut].
+// [TypeCompleted], [TypeFailed] (with a [FailReason]) and [TypeTimedOut];
+// [TypeProgressed] announces the opt-in power steps of a request that asked
+// for them ([Power]: stop a running server first, start it again after),
+// whose terminal events carry a [PowerOutcome].
 // An outcome copies the request's correlation ([Correlation]) and trace
 // context, and its CloudEvent id is derived from the job id, or the request
 // key when there is no job, and the outcome type ([OutcomeID]): publishing

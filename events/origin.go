@@ -54,6 +54,9 @@ type Origin struct {
 	Target        *Target
 	TraceParent   string
 	TraceState    string
+	// Power, for a request that asked for power steps, is what coldmove
+	// did: the terminal events carry it. Leave it nil on the others.
+	Power *PowerOutcome
 	// RawDigest identifies a message that could not be read well enough to
 	// have an id and source (set by the decoder); it keeps the outcome ids
 	// of different unreadable messages apart.

@@ -17,6 +17,9 @@ type Correlation struct {
 	Region        string  `json:"region,omitempty"`
 	Target        *Target `json:"target,omitempty"`
 	JobID         string  `json:"job_id,omitempty"`
+	// Power is what coldmove did to the server's power, on the terminal
+	// event of a request that asked for power steps.
+	Power *PowerOutcome `json:"power,omitempty"`
 }
 
 // check reports the problems of a correlation of a request that was read
@@ -132,6 +135,9 @@ type Failure struct {
 	// ObservedHostID is the dedicated host the server was found on when it
 	// was not the target ("" when on none).
 	ObservedHostID string `json:"observed_dedicated_host_id,omitempty"`
+	// PlacementVerified, with reason restart_failed, says the server is
+	// verified on the target: only the start after the move failed.
+	PlacementVerified bool `json:"placement_verified,omitempty"`
 }
 
 // SubJobFailure is one sub-job of a failed job.
@@ -193,4 +199,21 @@ func DeadlineExceeded(deadline time.Time, lastErr string) Rejection {
 		msg += "; last error: " + lastErr
 	}
 	return Rejection{Reason: RejectDeadlineExceeded, Message: msg}
+}
+
+// Progressed is the data of a [TypeProgressed] event: a power step of the
+// request was submitted or finished. JobID is the power job's.
+type Progressed struct {
+	Correlation
+	Step Step `json:"step"`
+}
+
+// Validate reports every problem at once, as a *[ValidationError], or nil.
+func (p *Progressed) Validate() error {
+	var ps problems
+	p.check(&ps, false)
+	if !p.Step.Valid() {
+		ps.add("step", "must be one of stop_submitted, stopped, start_submitted, started")
+	}
+	return ps.err()
 }

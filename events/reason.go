@@ -95,11 +95,18 @@ const (
 	FailJobNotFound FailReason = "job_not_found"
 	// FailServerNotFound: the server was deleted while it was tracked.
 	FailServerNotFound FailReason = "server_not_found"
+	// FailStopFailed: the stop coldmove submitted before the move failed
+	// or did not finish by the deadline; nothing was migrated.
+	FailStopFailed FailReason = "stop_failed"
+	// FailRestartFailed: the move ended but the start coldmove submitted
+	// after it failed; with placement_verified the server is on the
+	// target, stopped.
+	FailRestartFailed FailReason = "restart_failed"
 )
 
 // FailReasons lists every [FailReason].
 func FailReasons() []FailReason {
-	return []FailReason{FailJobFailed, FailPlacementMismatch, FailJobNotFound, FailServerNotFound}
+	return []FailReason{FailJobFailed, FailPlacementMismatch, FailJobNotFound, FailServerNotFound, FailStopFailed, FailRestartFailed}
 }
 
 // Valid reports whether r is one of the [FailReasons].

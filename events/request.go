@@ -24,6 +24,9 @@ type Request struct {
 	// Deadline is when tracking gives up with [TypeTimedOut]; nil means now
 	// plus the configured migration timeout.
 	Deadline *time.Time `json:"deadline,omitempty"`
+	// Power, when set, stops a running server before the move and may
+	// start it again after (opt-in).
+	Power *Power `json:"power,omitempty"`
 }
 
 // Validate reports every problem with the request at once, as a
@@ -59,6 +62,7 @@ func (r *Request) check(ps *problems) {
 	if r.Region != "" {
 		ps.id("region", ids.Region, r.Region)
 	}
+	r.Power.check(ps)
 }
 
 // checkDeadline is the one deadline rule: a deadline, when given, must be
@@ -133,7 +137,33 @@ func readRequest(data []byte) (r Request, shape problems, tainted map[string]boo
 			r.Target = parseTarget(&shape, raw)
 		}
 	}
+	if raw, ok := fields["power"]; ok && !isNull(raw) {
+		r.Power = parsePower(&shape, raw)
+	}
 	return r, shape, tainted, true
+}
+
+// parsePower reads a power object, recording problems of shape.
+func parsePower(ps *problems, raw json.RawMessage) *Power {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		ps.add("power", `must be a JSON object such as {"stop": "soft", "restart": true}`)
+		return nil
+	}
+	var p Power
+	if v, present := fields["stop"]; present && !isNull(v) {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			ps.add("power.stop", `must be the string "soft" or "hard"`)
+		}
+		p.Stop = StopType(s)
+	}
+	if v, present := fields["restart"]; present && !isNull(v) {
+		if json.Unmarshal(v, &p.Restart) != nil {
+			ps.add("power.restart", "must be a boolean")
+		}
+	}
+	return &p
 }
 
 // parseTarget reads a target object, recording problems of shape.

@@ -16,6 +16,9 @@ const (
 	// TypeTimedOut says the request's deadline passed before the job reached a
 	// terminal state; the migration's outcome is unknown.
 	TypeTimedOut = "dev.coldmove.placement.timedout"
+	// TypeProgressed says a power step of the request was submitted or
+	// finished; it is not terminal.
+	TypeProgressed = "dev.coldmove.placement.progressed"
 )
 
 // Source is the CloudEvent source of every event coldmove emits. It is the
@@ -44,22 +47,24 @@ const schemaBase = "https://coldmove.dev/schemas/"
 // kinds maps each type to its short name, which names its subject token
 // and its schema file.
 var kinds = map[string]string{
-	TypeRequested: "requested",
-	TypeAccepted:  "accepted",
-	TypeRejected:  "rejected",
-	TypeCompleted: "completed",
-	TypeFailed:    "failed",
-	TypeTimedOut:  "timedout",
+	TypeRequested:  "requested",
+	TypeAccepted:   "accepted",
+	TypeRejected:   "rejected",
+	TypeCompleted:  "completed",
+	TypeFailed:     "failed",
+	TypeTimedOut:   "timedout",
+	TypeProgressed: "progressed",
 }
 
 // Types lists every coldmove event type, the request first.
 func Types() []string {
-	return []string{TypeRequested, TypeAccepted, TypeRejected, TypeCompleted, TypeFailed, TypeTimedOut}
+	return []string{TypeRequested, TypeAccepted, TypeRejected, TypeCompleted, TypeFailed, TypeTimedOut, TypeProgressed}
 }
 
-// OutcomeTypes lists the five outcome types.
+// OutcomeTypes lists the types coldmove publishes in answer to a request:
+// the five outcomes and progressed.
 func OutcomeTypes() []string {
-	return []string{TypeAccepted, TypeRejected, TypeCompleted, TypeFailed, TypeTimedOut}
+	return []string{TypeAccepted, TypeRejected, TypeCompleted, TypeFailed, TypeTimedOut, TypeProgressed}
 }
 
 // IsTerminal reports whether an outcome type ends a request: every outcome

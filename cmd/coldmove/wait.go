@@ -67,6 +67,9 @@ func (w *waiter) wait(ctx context.Context, fol *follower, asJSON bool) int {
 		select {
 		case it := <-found:
 			st.step = kind(it.Event.Type())
+			if it.Data.Step != "" {
+				st.step = it.Data.Step
+			}
 			if it.Data.JobID != "" {
 				st.jobID = it.Data.JobID
 			}
