@@ -26,7 +26,17 @@ type Cluster struct {
 func RunCluster(tb testing.TB, n int, opts ...Option) *Cluster {
 	tb.Helper()
 	st := newSettings(opts)
-	nc, err := natsembed.StartCluster("natstest", n, tb.TempDir(), st.cfg)
+	// The route ports are picked free and then bound by the members; on a
+	// busy machine another socket can take one in between, and the member
+	// does not start. A fresh start, on fresh ports, is then tried.
+	var nc *natsembed.Cluster
+	var err error
+	for range 3 {
+		if nc, err = natsembed.StartCluster("natstest", n, tb.TempDir(), st.cfg); err == nil {
+			break
+		}
+		tb.Logf("natstest: cluster did not start (%v); starting again on other ports", err)
+	}
 	if err != nil {
 		tb.Fatalf("natstest: %v", err)
 	}
