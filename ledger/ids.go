@@ -20,6 +20,7 @@ const (
 const (
 	watchPrefix   = "watch-"
 	pendingPrefix = "pend-"
+	powerPrefix   = "power-"
 )
 
 // checkID checks an identifier against the rule of its kind (package ids,
@@ -38,7 +39,7 @@ func checkJobID(id string) error {
 	if err := checkID(ids.Job, id); err != nil {
 		return err
 	}
-	for _, p := range []string{watchPrefix, pendingPrefix} {
+	for _, p := range []string{watchPrefix, pendingPrefix, powerPrefix} {
 		if strings.HasPrefix(id, p) {
 			return fmt.Errorf("%w: job id %q starts with %q, which names the ledger's own records", ErrInvalidID, id, p)
 		}
@@ -92,7 +93,7 @@ func PendingRecordID(requestKey string) string { return pendingPrefix + requestK
 // ecsJobID returns the ECS job id a record id names, or "" for the
 // ledger's own records (watch and pending).
 func ecsJobID(recordID string) string {
-	if strings.HasPrefix(recordID, watchPrefix) || strings.HasPrefix(recordID, pendingPrefix) {
+	if strings.HasPrefix(recordID, watchPrefix) || strings.HasPrefix(recordID, pendingPrefix) || strings.HasPrefix(recordID, powerPrefix) {
 		return ""
 	}
 	return recordID

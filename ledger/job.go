@@ -66,16 +66,23 @@ type Job struct {
 	// call was submitted yet ([PendingRecordID]): due at the request's
 	// deadline, when the poll function closes the request unless its
 	// claim moved on ([Ledger.CloseRequest]). It has no job id.
-	Pending bool      `json:"pending,omitempty"`
-	Created time.Time `json:"created"`
-	Updated time.Time `json:"updated"`
+	Pending bool `json:"pending,omitempty"`
+	// Power is set on the one record of a request with power steps
+	// ([PowerRecordID]): which call it follows and what was done. JobID is
+	// then the current call's job.
+	Power   *PowerState `json:"power,omitempty"`
+	Created time.Time   `json:"created"`
+	Updated time.Time   `json:"updated"`
 }
 
 // RecordID returns the id the record is stored under (key job.<id>): the
 // ECS job id; for a watch job [WatchRecordID] of the request key; for a
-// pending record [PendingRecordID].
+// pending record [PendingRecordID]; for the record of a request with power
+// steps [PowerRecordID].
 func (j *Job) RecordID() string {
 	switch {
+	case j.Power != nil:
+		return PowerRecordID(j.RequestKey)
 	case j.JobID != "":
 		return j.JobID
 	case j.Pending:
