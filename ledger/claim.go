@@ -256,3 +256,46 @@ func (c *Claim) recordID() string {
 	}
 	return WatchRecordID(c.RequestKey)
 }
+
+// RecordRejection records, for a request that was rejected before it could
+// be claimed (it did not decode: no valid server or target to claim it
+// for), a finished claim holding its rejection (structured CloudEvent JSON),
+// so that a replay of it, however late (while the claim is kept), is known
+// and answered without publishing again. It returns the claim as stored:
+// the new one, or the one that existed (created by an earlier delivery;
+// publish its outcome if it is not marked published).
+func (l *Ledger) RecordRejection(ctx context.Context, source, id string, outcome []byte) (*Claim, error) {
+	if source == "" || id == "" {
+		return nil, fmt.Errorf("%w: request source %q and id %q must not be empty", ErrInvalidID, source, id)
+	}
+	rk := RequestKey(source, id)
+	out, err := checkOutcome("record rejection", rk, outcome)
+	if err != nil {
+		return nil, err
+	}
+	for round := range maxClaimRounds {
+		if err := pause(ctx, round); err != nil {
+			return nil, fmt.Errorf("ledger: record rejection of %s from %s: %w", id, source, err)
+		}
+		now := l.now()
+		c := &Claim{RequestKey: rk, Source: source, RequestID: id, State: StateFinished, Outcome: out, Created: now, Updated: now}
+		rev, err := l.writeClaim(ctx, c, 0)
+		if err == nil {
+			c.Revision = rev
+			return c, nil
+		}
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		ex := asExists(err)
+		if ex == nil {
+			return nil, fmt.Errorf("ledger: record rejection of %s from %s: %w", id, source, err)
+		}
+		existing := &Claim{Revision: ex.rev}
+		if err := ex.decode(claimKey(rk), existing); err != nil {
+			return nil, err
+		}
+		return existing, nil
+	}
+	return nil, fmt.Errorf("%w: record rejection of %s from %s: claim kept changing", ErrConflict, id, source)
+}

@@ -74,6 +74,10 @@ func (a *app) Serve(ctx context.Context) error {
 		srv := rc.server()
 		ln = rc.listen(ln)
 		a.log.InfoContext(ctx, "serving HTTP CloudEvents", "addr", ln.Addr().String(), "authenticated", a.cfg.HTTPToken != "")
+		if a.cfg.HTTPToken == "" && a.cfg.HTTPInsecure {
+			a.log.WarnContext(ctx, "the HTTP receiver accepts requests without a token (COLDMOVE_HTTP_INSECURE=true): whatever is in front must authenticate callers",
+				"addr", ln.Addr().String())
+		}
 		wg.Add(2)
 		go func() {
 			defer wg.Done()

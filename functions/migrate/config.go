@@ -70,7 +70,13 @@ func (c *Config) spec() config.Spec {
 			Value: &c.MigrationTimeout, Check: config.Positive(&c.MigrationTimeout)},
 		{Name: "COLDMOVE_HTTP_ADDR", Desc: "long-running only: also serve HTTP CloudEvents on this address (off when empty)",
 			Value: &c.HTTPAddr, Check: c.checkHTTPAddr},
-		{Name: "COLDMOVE_HTTP_TOKEN", Desc: "bearer token every HTTP request must carry (required off loopback)", Value: &c.HTTPToken},
+		{Name: "COLDMOVE_HTTP_TOKEN", Desc: "bearer token every HTTP request must carry (required off loopback)", Value: &c.HTTPToken,
+			Check: func() string {
+				if t := c.HTTPToken.Reveal(); t != strings.TrimSpace(t) {
+					return "begins or ends with white space, which no request could match"
+				}
+				return ""
+			}},
 		{Name: "COLDMOVE_HTTP_INSECURE", Desc: "true: serve a non-loopback COLDMOVE_HTTP_ADDR without a token (something in front authenticates)",
 			Value: &c.HTTPInsecure},
 	}}

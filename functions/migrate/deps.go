@@ -28,6 +28,7 @@ type Ledger interface {
 	MarkSubmittedUnknown(ctx context.Context, c *ledger.Claim) error
 	FinishClaim(ctx context.Context, c *ledger.Claim, outcome []byte) error
 	MarkOutcomePublished(ctx context.Context, requestKey string, outcome []byte) error
+	RecordRejection(ctx context.Context, source, id string, outcome []byte) (*ledger.Claim, error)
 	MarkAcceptedPublished(ctx context.Context, requestKey, jobID string) error
 	ReleaseUnsent(ctx context.Context, c *ledger.Claim, lastErr string) error
 	AcquireLock(ctx context.Context, c *ledger.Claim) (*ledger.Lock, error)

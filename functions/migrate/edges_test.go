@@ -59,15 +59,19 @@ func TestHandle_duplicateOfAPublishedEventPublishesNothing(t *testing.T) {
 	stopped := e.sim.AddServer(ecstest.ServerSpec{})
 	rejected := e.request(running, events.HostTarget(e.host))
 	accepted := e.request(stopped, events.HostTarget(e.host))
+	invalid := e.requestData(stopped, map[string]any{"server_id": stopped}) // no target
 	if o := h.HandleMessage(t.Context(), nil, rejected); o.Status != StatusRejected {
 		t.Fatalf("first delivery: %+v", o)
+	}
+	if o := h.HandleMessage(t.Context(), nil, invalid); o.Status != StatusRejected || o.EventID == "" {
+		t.Fatalf("first delivery of the invalid request: %+v", o)
 	}
 	if o := h.HandleMessage(t.Context(), nil, accepted); o.Status != StatusAccepted {
 		t.Fatalf("first delivery: %+v", o)
 	}
 	before := pub.n.Load()
 	e.clock.Advance(30 * time.Minute) // well past any duplicate window
-	for _, req := range [][]byte{rejected, accepted} {
+	for _, req := range [][]byte{rejected, accepted, invalid} {
 		o := h.HandleMessage(t.Context(), nil, req)
 		if o.Status != StatusDuplicate || o.EventID == "" {
 			t.Errorf("late duplicate: %+v", o)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coldmove/coldmove/events"
 	"github.com/coldmove/coldmove/internal/logging"
+	"github.com/coldmove/coldmove/ledger"
 )
 
 // reject ends a claimed request with a rejected event.
@@ -159,9 +160,9 @@ func (h *Handler) markAcceptedPublished(ctx context.Context, r *request) {
 }
 
 // rejectUnreadable answers a request that could not be decoded. A
-// CloudEvent with a readable id and source gets its rejected event; its
-// rejection is deterministic (the same bytes give the same event id), so
-// it needs no claim: a redelivery publishes the same event again. Bytes
+// CloudEvent with a readable id and source gets its rejected event, kept
+// on a finished claim of its own (ledger.RecordRejection) like every other
+// outcome, so that a redelivery or replay publishes nothing new. Bytes
 // without an id and a source to answer to are refused and logged, with no
 // event, as are messages that are not CloudEvents at all (no specversion)
 // whatever they hold: storing an event for each would let anyone fill the
@@ -180,16 +181,45 @@ func (h *Handler) rejectUnreadable(ctx context.Context, err error) Outcome {
 	}
 	ctx = logging.With(ctx, slog.String(logging.KeyEventID, o.RequestID))
 	e, berr := events.NewRejected(o, rej, h.now())
+	var js []byte
+	if berr == nil {
+		js, berr = events.Structured(e)
+	}
 	if berr != nil {
 		return Outcome{Status: StatusRetry, Reason: "internal", Message: berr.Error(), Err: berr}
 	}
-	h.log.InfoContext(ctx, "request rejected", "reason", string(rej.Reason), "detail", de.Error())
-	if _, perr := h.pub.Publish(ctx, e); perr != nil {
-		return Outcome{Status: StatusRetry, Reason: "nats_unavailable", Message: perr.Error(), Err: perr,
-			RequestID: o.RequestID}
+	// A claim keeps the rejection, so that a replay after the stream's
+	// duplicate window is known and publishes nothing (guarantee 6).
+	c, lerr := h.ledger.RecordRejection(ctx, o.RequestSource, o.RequestID, js)
+	if lerr != nil {
+		return Outcome{Status: StatusRetry, Reason: "ledger_unavailable", Message: lerr.Error(), Err: lerr, RequestID: o.RequestID}
 	}
-	return Outcome{Status: StatusRejected, Reason: string(rej.Reason), Message: de.Error(),
+	answer := Outcome{Status: StatusRejected, Reason: string(rej.Reason), Message: de.Error(),
 		RequestID: o.RequestID, ServerID: o.ServerID, EventID: e.ID(), EventType: e.Type()}
+	switch {
+	case c.State != ledger.StateFinished:
+		// The same id and source belong to a request being handled.
+		h.log.WarnContext(ctx, "an unreadable copy of a request in progress: nothing published", "reason", string(rej.Reason))
+		answer.Status, answer.EventID, answer.EventType = StatusDuplicate, "", ""
+		return answer
+	case c.OutcomePublished:
+		h.log.InfoContext(ctx, "duplicate of a rejected request: its rejection is on the stream already")
+		answer.Status = StatusDuplicate
+		return answer
+	}
+	h.log.InfoContext(ctx, "request rejected", "reason", string(rej.Reason), "detail", de.Error())
+	stored, perr := events.ParseStructured(c.Outcome)
+	if perr == nil {
+		_, perr = h.pub.Publish(ctx, stored)
+	}
+	if perr != nil {
+		return Outcome{Status: StatusRetry, Reason: "nats_unavailable", Message: perr.Error(), Err: perr, RequestID: o.RequestID}
+	}
+	if err := h.ledger.MarkOutcomePublished(ctx, c.RequestKey, c.Outcome); err != nil {
+		h.log.WarnContext(ctx, "rejection published but not marked so on the claim", "error", err)
+	}
+	answer.EventID, answer.EventType = stored.ID(), stored.Type()
+	return answer
 }
 
 // recordPending writes the request's pending record before anything is

@@ -40,7 +40,7 @@ type httpLimits struct {
 }
 
 func defaultHTTPLimits() httpLimits {
-	return httpLimits{ReadHeader: 5 * time.Second, Read: 15 * time.Second, Write: 75 * time.Second, Idle: 60 * time.Second,
+	return httpLimits{ReadHeader: 5 * time.Second, Read: 15 * time.Second, Write: 75 * time.Second, Idle: 30 * time.Second,
 		Handle: 60 * time.Second, MaxInFlight: 64, MaxConns: 256}
 }
 
@@ -115,12 +115,17 @@ func answerOf(o Outcome) httpAnswer {
 
 func (rc *httpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		// Health checks need no token; they may not hold a connection.
+		w.Header().Set("Connection", "close")
 		rc.healthz(w, r)
 		return
 	}
 	if rc.auth && !rc.authorized(r) {
 		rc.log.WarnContext(r.Context(), "HTTP request refused: no valid bearer token", "remote", r.RemoteAddr, "path", r.URL.Path)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="coldmove"`)
+		// An unauthenticated caller may not keep a connection (a slot of
+		// MaxConns) open either.
+		w.Header().Set("Connection", "close")
 		writeJSON(w, http.StatusUnauthorized, httpAnswer{Status: StatusRejected, Reason: "unauthenticated"}, 0)
 		return
 	}

@@ -110,7 +110,7 @@ func (h *Handler) unauthorized(ctx context.Context, r *request, err error) Outco
 	rej := events.Rejection{Reason: events.RejectUnauthorized,
 		Message: "the ECS API refused coldmove's credentials; an operator must fix HUAWEICLOUD_SDK_AK/SK (or the security token)"}
 	if ae, ok := errors.AsType[*ecsclient.APIError](err); ok {
-		rej.APIErrorCode, rej.APIRequestID = ae.Code, ae.RequestID
+		rej.APIErrorCode, rej.APIErrorMessage, rej.APIRequestID = ae.Code, ae.Message, ae.RequestID
 	}
 	h.log.ErrorContext(ctx, "the ECS API refused coldmove's credentials", "access_key", h.accessKey,
 		"api_error_code", rej.APIErrorCode, "error", err)

@@ -18,7 +18,9 @@ import (
 func Open(ctx context.Context, bc bus.Config, lc ledger.Config, log *slog.Logger, opts ...ledger.Option) (*bus.Bus, *ledger.Ledger, error) {
 	b, err := bus.Connect(ctx, bc,
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("NATS connection lost; reconnecting", "error", err, "max_reconnects", bc.MaxReconnects)
+			if err != nil { // nil: a drain or close of our own
+				log.Warn("NATS connection lost; reconnecting", "error", err, "max_reconnects", bc.MaxReconnects)
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("NATS reconnected", "nats", bus.RedactURL(nc.ConnectedUrlRedacted()))
