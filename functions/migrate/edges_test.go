@@ -237,3 +237,31 @@ func TestHandle_troubleKeepsThePendingRecord(t *testing.T) {
 		t.Errorf("after the call: records %+v", snap.Jobs)
 	}
 }
+
+// A request that trouble keeps from being submitted, redelivered after its
+// deadline, ends rejected deadline_exceeded with its last error, not
+// invalid_payload: its deadline was judged when it was first seen.
+func TestHandle_troubleUntilTheDeadlineEndsDeadlineExceeded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := e.sim.AddServer(ecstest.ServerSpec{})
+	e.sim.InjectNext(ecstest.OpShowServer, 100, ecstest.ServerError(500))
+	deadline := e.clock.Now().Add(15 * time.Second).Format(time.RFC3339)
+	req := e.requestData(srv, map[string]any{"server_id": srv, "target": events.HostTarget(e.host), "deadline": deadline})
+	if o := e.h.HandleMessage(t.Context(), nil, req); o.Status != StatusRetry {
+		t.Fatalf("first delivery: %+v", o)
+	}
+	e.clock.Advance(20 * time.Second)
+	o := e.h.HandleMessage(t.Context(), nil, req)
+	if o.Status != StatusRejected || o.Reason != string(events.RejectDeadlineExceeded) {
+		t.Fatalf("redelivery past the deadline: %+v", o)
+	}
+	r := mustData[events.Rejected](t, e.only(t))
+	if !strings.Contains(r.Message, "api_unavailable") {
+		t.Errorf("the rejection does not carry the last error: %q", r.Message)
+	}
+	snap := e.Snapshot()
+	if len(snap.Jobs) != 0 || len(snap.Locks) != 0 {
+		t.Errorf("left behind: %+v %+v", snap.Jobs, snap.Locks)
+	}
+}
