@@ -70,11 +70,16 @@ func loadShared(io stdio, fs *flags) (*config.Shared, int, bool) {
 }
 
 // connect opens NATS as the configuration says, saying what to do when it
-// cannot.
+// cannot, and makes sure the stream exists (created as the functions
+// create it when they have not run yet; an existing one is left alone).
 func connect(ctx context.Context, sh *config.Shared) (*bus.Bus, error) {
 	b, err := bus.Connect(ctx, sh.Bus)
 	if err != nil {
 		return nil, fmt.Errorf("%w\n(is a NATS server with JetStream running there? set NATS_URL or --nats; 'coldmove demo' runs one of its own)", err)
+	}
+	if _, err := b.EnsureStream(ctx); err != nil {
+		_ = b.Close(context.WithoutCancel(ctx))
+		return nil, err
 	}
 	return b, nil
 }
