@@ -41,6 +41,7 @@ func NewRequested(source, id string, r Request, at time.Time) (event.Event, erro
 // NewAccepted returns the [TypeAccepted] event for a request whose
 // migration was submitted as jobID and is tracked until deadline.
 func NewAccepted(o Origin, jobID string, deadline, at time.Time) (event.Event, error) {
+	o.Power = nil // on terminal events only
 	return build(o, TypeAccepted, jobID, &Accepted{Correlation: o.correlation(jobID), Deadline: deadline.UTC()}, at)
 }
 
@@ -75,6 +76,7 @@ func NewTimedOut(o Origin, jobID string, deadline time.Time, lastStatus string, 
 // request; jobID is the power job's. Its id is derived from the request
 // key (or the job) and the step, so each step is announced once.
 func NewProgressed(o Origin, step Step, jobID string, at time.Time) (event.Event, error) {
+	o.Power = nil // on terminal events only
 	return buildID(o, TypeProgressed, OutcomeID(TypeProgressed+"/"+string(step), jobID, o.Key()),
 		&Progressed{Correlation: o.correlation(jobID), Step: step}, at)
 }

@@ -48,6 +48,9 @@ type Claim struct {
 	Owner string `json:"owner"`
 	// LastError says what kept a released claim from being submitted.
 	LastError string `json:"last_error,omitempty"`
+	// Call is the first call of the request, recorded when it is about to
+	// be sent ([Ledger.MarkCalling]): the migrate call, or a stop.
+	Call Call `json:"call,omitempty"`
 	// JobID is the ECS job id once submitted.
 	JobID string `json:"job_id,omitempty"`
 	// Accepted is the accepted CloudEvent in structured JSON (compact) that

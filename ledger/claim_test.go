@@ -139,6 +139,7 @@ func TestClaim_lifecycleAndDuplicate(t *testing.T) {
 		ServerID:   request(1).ServerID,
 		State:      ledger.StateFinished,
 		Owner:      "a",
+		Call:       ledger.CallMigrate,
 		JobID:      jobID,
 		Accepted:   accepted,
 		Outcome:    outcome,

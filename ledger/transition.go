@@ -11,10 +11,19 @@ import (
 // It is allowed from claimed, and again from submitting (after a takeover,
 // or to refresh the claim's update time during a long call).
 func (l *Ledger) MarkSubmitting(ctx context.Context, c *Claim) error {
+	return l.MarkCalling(ctx, c, CallMigrate)
+}
+
+// MarkCalling is [Ledger.MarkSubmitting] for the first call of a request
+// that may begin with another call than the migrate call (a stop, for a
+// request with power steps): the claim records which ([Claim.Call]), so
+// that whoever finds it submitting knows which call may have been sent.
+func (l *Ledger) MarkCalling(ctx context.Context, c *Claim, call Call) error {
 	return l.advance(ctx, c, StateSubmitting, func(c *Claim) error {
 		if c.State != StateClaimed && c.State != StateSubmitting {
 			return fmt.Errorf("%w: %s → %s", ErrInvalidTransition, c.State, StateSubmitting)
 		}
+		c.Call = call
 		return nil
 	})
 }

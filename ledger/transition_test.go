@@ -32,7 +32,7 @@ func TestMarkSubmittedUnknown(t *testing.T) {
 	}
 	want := &ledger.Claim{
 		Revision: c.Revision, RequestKey: c.RequestKey, Source: c.Source, RequestID: c.RequestID, ServerID: c.ServerID,
-		State: ledger.StateSubmitted, Owner: "a", JobUnknown: true,
+		State: ledger.StateSubmitted, Owner: "a", JobUnknown: true, Call: ledger.CallMigrate,
 		Created: newClock().Now(), Updated: newClock().Now().Add(2 * time.Second),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

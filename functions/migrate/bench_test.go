@@ -47,9 +47,9 @@ func (t timedLedger) ClaimRequest(ctx context.Context, r ledger.RequestRef) (led
 	defer t.sw.since(time.Now())
 	return t.Ledger.ClaimRequest(ctx, r)
 }
-func (t timedLedger) MarkSubmitting(ctx context.Context, c *ledger.Claim) error {
+func (t timedLedger) MarkCalling(ctx context.Context, c *ledger.Claim, call ledger.Call) error {
 	defer t.sw.since(time.Now())
-	return t.Ledger.MarkSubmitting(ctx, c)
+	return t.Ledger.MarkCalling(ctx, c, call)
 }
 func (t timedLedger) MarkSubmitted(ctx context.Context, c *ledger.Claim, j string, a []byte) error {
 	defer t.sw.since(time.Now())

@@ -14,6 +14,7 @@ import (
 type ECS interface {
 	ShowServer(ctx context.Context, projectID, serverID string) (*ecsclient.Server, error)
 	MigrateServer(ctx context.Context, projectID, serverID string, target ecsclient.Target) (string, error)
+	BatchStopServers(ctx context.Context, projectID string, serverIDs []string, hard bool) (string, error)
 }
 
 // Clients returns the ECS client for a region ("" is the default).
@@ -23,7 +24,7 @@ type Clients func(region string) (ECS, error)
 // locks and job records.
 type Ledger interface {
 	ClaimRequest(ctx context.Context, r ledger.RequestRef) (ledger.ClaimResult, error)
-	MarkSubmitting(ctx context.Context, c *ledger.Claim) error
+	MarkCalling(ctx context.Context, c *ledger.Claim, call ledger.Call) error
 	MarkSubmitted(ctx context.Context, c *ledger.Claim, jobID string, accepted []byte) error
 	MarkSubmittedUnknown(ctx context.Context, c *ledger.Claim) error
 	FinishClaim(ctx context.Context, c *ledger.Claim, outcome []byte) error

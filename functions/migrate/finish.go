@@ -125,7 +125,7 @@ func (h *Handler) resume(ctx context.Context, r *request) Outcome {
 			return h.retry(ctx, r, "ledger_unavailable", err, 0)
 		}
 		return Outcome{Status: StatusDuplicate, Reason: "outcome_unknown", RequestID: r.p.ID, ServerID: r.p.ServerID,
-			Message: "the migrate call was sent but its answer was lost; the server is being tracked"}
+			Message: "the " + string(r.call) + " call was sent but its answer was lost; the server is being tracked"}
 	}
 	ctx = logging.With(ctx, slog.String(logging.KeyJobID, c.JobID))
 	e, err := events.ParseStructured(c.Accepted)
@@ -136,7 +136,9 @@ func (h *Handler) resume(ctx context.Context, r *request) Outcome {
 	if err := e.DataAs(&a); err != nil {
 		return h.internal(ctx, r, fmt.Errorf("read recorded accepted event: %w", err))
 	}
-	r.deadline = a.Deadline
+	if !a.Deadline.IsZero() {
+		r.deadline = a.Deadline
+	}
 	if err := h.recordJob(ctx, r, c.JobID); err != nil {
 		return h.retry(ctx, r, "ledger_unavailable", err, 0)
 	}
@@ -228,6 +230,7 @@ func (h *Handler) rejectUnreadable(ctx context.Context, err error) Outcome {
 // its deadline with its last error.
 func (h *Handler) recordPending(ctx context.Context, r *request) error {
 	j := h.jobOf(r, "")
+	j.Power = nil
 	if _, err := h.ledger.RecordPending(ctx, j); err != nil {
 		return fmt.Errorf("record pending: %w", err)
 	}

@@ -105,11 +105,18 @@ type request struct {
 	deadline time.Time
 	claim    *ledger.Claim
 	lock     *ledger.Lock
+	// call is the first call the request makes: the migrate call, or for
+	// a running server of a request with power steps, the stop.
+	call ledger.Call
 }
 
 func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 	ctx = logging.With(ctx, slog.String(logging.KeyEventID, p.ID), slog.String(logging.KeyServerID, p.ServerID))
-	r := &request{p: p, origin: p.Origin()}
+	r := &request{p: p, origin: p.Origin(), call: ledger.CallMigrate}
+	if p.Power != nil {
+		// Its terminal events say what was done to the server's power.
+		r.origin.Power = &events.PowerOutcome{}
+	}
 	if r.origin.ProjectID == "" {
 		r.origin.ProjectID = h.project
 	}
@@ -129,6 +136,9 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 	r.claim = res.Claim
 	if !res.Claim.Deadline.IsZero() {
 		r.deadline = res.Claim.Deadline // fixed when first claimed
+	}
+	if res.Claim.Call != "" {
+		r.call = res.Claim.Call
 	}
 	switch res.Status {
 	case ledger.ClaimFinished:

@@ -195,7 +195,7 @@ func statusCode(o Outcome) int {
 		return http.StatusRequestEntityTooLarge
 	case o.invalidInput():
 		return http.StatusBadRequest
-	case o.Status == StatusAccepted || o.Status == StatusTracking:
+	case o.Status == StatusAccepted || o.Status == StatusTracking || o.Status == StatusStopping:
 		return http.StatusAccepted
 	}
 	return http.StatusOK

@@ -20,6 +20,11 @@ const (
 	// StatusCompleted: the server already was on the target; a completed
 	// event with already_in_place was published and nothing was submitted.
 	StatusCompleted Status = "completed"
+	// StatusStopping: the request asked for power steps and its running
+	// server is being stopped first (a progressed event with the stop's
+	// job id was published); poll submits the migrate call once the stop
+	// is done.
+	StatusStopping Status = "stopping"
 	// StatusTracking: the migrate call was sent but its answer was lost;
 	// it is never sent again, and the poll function follows the server
 	// until it is on the target or the deadline passes.

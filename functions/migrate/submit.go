@@ -72,28 +72,40 @@ func (h *Handler) submit(ctx context.Context, r *request) Outcome {
 		return h.complete(ctx, r)
 	}
 	if rej, ok := preflight(srv); !ok {
-		return h.reject(ctx, r, rej)
+		// Everything else checked, a running server is stopped first when
+		// the request asks for it; otherwise it is rejected.
+		if rej.Reason != events.RejectServerNotStopped || r.p.Power == nil || !stoppable(srv) {
+			return h.reject(ctx, r, rej)
+		}
+		r.call = ledger.CallStop
 	}
 
-	if err := h.ledger.MarkSubmitting(ctx, r.claim); err != nil {
+	if err := h.ledger.MarkCalling(ctx, r.claim, r.call); err != nil {
 		return h.abandon(ctx, r, "ledger_unavailable", fmt.Errorf("mark submitting: %w", err), 0)
 	}
-	jobID, err := ecs.MigrateServer(apiCtx, r.origin.ProjectID, r.p.ServerID, ecsclient.Target{DedicatedHostID: r.p.Target.DedicatedHostID})
+	var jobID string
+	if r.call == ledger.CallStop {
+		jobID, err = ecs.BatchStopServers(apiCtx, r.origin.ProjectID, []string{r.p.ServerID}, r.p.Power.Stop == events.StopHard)
+	} else {
+		jobID, err = ecs.MigrateServer(apiCtx, r.origin.ProjectID, r.p.ServerID, ecsclient.Target{DedicatedHostID: r.p.Target.DedicatedHostID})
+	}
 	switch {
+	case err == nil && r.call == ledger.CallStop:
+		return h.stopping(ctx, r, jobID)
 	case err == nil:
 		return h.accept(ctx, r, jobID)
 	case errors.Is(err, ecsclient.ErrOutcomeUnknown):
-		h.log.WarnContext(ctx, "migrate call sent but its answer was lost", "error", err)
-		return h.track(ctx, r, "the migrate call was sent but its answer was lost")
+		h.log.WarnContext(ctx, "call sent but its answer was lost", "call", string(r.call), "error", err)
+		return h.track(ctx, r, "the "+string(r.call)+" call was sent but its answer was lost")
 	case errors.Is(err, ecsclient.ErrBusy):
-		return h.abandon(ctx, r, "server_busy", fmt.Errorf("migrate server: %w", err), busyRetry)
+		return h.abandon(ctx, r, "server_busy", fmt.Errorf("%s server: %w", r.call, err), busyRetry)
 	case errors.Is(err, ecsclient.ErrAuthFailed):
 		// Refused at the gateway: not processed.
 		return h.unauthorized(ctx, r, err)
 	case ecsclient.IsTransient(err):
 		// Provably not processed (the client re-sends a POST only in
 		// that case and reports anything else as an unknown outcome).
-		return h.abandon(ctx, r, "api_unavailable", fmt.Errorf("migrate server: %w", err), 0)
+		return h.abandon(ctx, r, "api_unavailable", fmt.Errorf("%s server: %w", r.call, err), 0)
 	}
 	if rej, ok := refusal(err); ok {
 		return h.reject(ctx, r, rej)
@@ -171,14 +183,24 @@ func (h *Handler) recordJob(ctx context.Context, r *request, jobID string) error
 }
 
 // jobOf is the job record of the request: of jobID, or without one a
-// watch job (or, for RecordPending, its pending record).
+// watch job (or, for RecordPending, its pending record). A request with
+// power steps has one record for all its calls, following r.call first.
 func (h *Handler) jobOf(r *request, jobID string) ledger.Job {
-	return ledger.Job{
+	j := ledger.Job{
 		JobID: jobID, RequestID: r.p.ID, RequestSource: r.p.Source, RequestKey: r.p.Key(),
 		ProjectID: r.origin.ProjectID, Region: r.origin.Region, ServerID: r.p.ServerID, Target: *r.p.Target,
 		TraceParent: r.p.TraceParent, TraceState: r.p.TraceState,
 		Deadline: r.deadline, NextPoll: firstLook(h.now(), h.firstPoll, r.deadline),
 	}
+	if pw := r.p.Power; pw != nil {
+		j.Power = &ledger.PowerState{Stop: pw.Stop, Restart: pw.Restart, Call: r.call}
+		if r.call == ledger.CallStop {
+			j.Power.StopJobID = jobID
+		} else {
+			j.Power.MoveJobID = jobID
+		}
+	}
+	return j
 }
 
 // firstLook is when poll first looks at a new job: after the first poll
