@@ -43,15 +43,22 @@ type PowerState struct {
 	// Restarted is true once coldmove's start is verified; StartJobID is it.
 	Restarted  bool   `json:"restarted,omitempty"`
 	StartJobID string `json:"start_job_id,omitempty"`
+	// Announce lists the events of steps done that are still to be
+	// published (stopped, accepted, start_submitted, started): written with
+	// the step, published right after, and published again by the next
+	// poller if the first did not get to (their ids are deterministic).
+	Announce []string `json:"announce,omitempty"`
 }
 
 // MoveResult is how a move ended: the terminal event type it would have
 // had, with the failure or the last status.
 type MoveResult struct {
-	// Type is events.TypeCompleted, TypeFailed or TypeTimedOut.
-	Type       string          `json:"type"`
-	Failure    *events.Failure `json:"failure,omitempty"`
-	LastStatus string          `json:"last_status,omitempty"`
+	// Type is events.TypeCompleted, TypeFailed, TypeTimedOut, or
+	// TypeRejected when the API refused the migrate call after the stop.
+	Type       string            `json:"type"`
+	Failure    *events.Failure   `json:"failure,omitempty"`
+	Rejection  *events.Rejection `json:"rejection,omitempty"`
+	LastStatus string            `json:"last_status,omitempty"`
 }
 
 // Outcome returns the power outcome terminal events carry.

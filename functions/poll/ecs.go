@@ -30,6 +30,24 @@ func (e poolECS) ShowServer(ctx context.Context, region, projectID, serverID str
 	return c.ShowServer(ctx, projectID, serverID)
 }
 
+// MigrateServer asks the client of region to migrate the server.
+func (e poolECS) MigrateServer(ctx context.Context, region, projectID, serverID string, target ecsclient.Target) (string, error) {
+	c, err := e.pool.For(region)
+	if err != nil {
+		return "", err
+	}
+	return c.MigrateServer(ctx, projectID, serverID, target)
+}
+
+// StartServer asks the client of region to start the server.
+func (e poolECS) StartServer(ctx context.Context, region, projectID, serverID string) (string, error) {
+	c, err := e.pool.For(region)
+	if err != nil {
+		return "", err
+	}
+	return c.BatchStartServers(ctx, projectID, []string{serverID})
+}
+
 // newECS returns the ECS clients of cfg as every binary builds them
 // (ecspool: one request budget for the process), with a connection pool
 // sized for the tick's workers. opts (a retry policy, in tests) apply to

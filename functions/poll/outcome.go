@@ -74,11 +74,15 @@ func troubledStatus(last string) string {
 // originOf is what an outcome of the job's request copies from it.
 func originOf(j *ledger.Job) events.Origin {
 	target := j.Target
-	return events.Origin{
+	o := events.Origin{
 		RequestID: j.RequestID, RequestSource: j.RequestSource,
 		ServerID: j.ServerID, ProjectID: j.ProjectID, Region: j.Region, Target: &target,
 		TraceParent: j.TraceParent, TraceState: j.TraceState,
 	}
+	if j.Power != nil {
+		o.Power = j.Power.Outcome() // terminal events say what was done
+	}
+	return o
 }
 
 // outcome builds the terminal event of a verdict from the job record.

@@ -22,6 +22,10 @@ type ECS interface {
 	// ShowServer returns the server's status and placement; a server that
 	// does not exist gives an error matching [ecsclient.ErrServerNotFound].
 	ShowServer(ctx context.Context, region, projectID, serverID string) (*ecsclient.Server, error)
+	// MigrateServer and StartServer make the later calls of a request
+	// with power steps: the move after the stop, the start after the move.
+	MigrateServer(ctx context.Context, region, projectID, serverID string, target ecsclient.Target) (string, error)
+	StartServer(ctx context.Context, region, projectID, serverID string) (string, error)
 }
 
 // Publisher publishes an outcome event and waits for JetStream's
@@ -44,6 +48,8 @@ type Ledger interface {
 	CloseRequest(ctx context.Context, requestKey string, from ledger.ClaimState, outcome []byte) error
 	MarkOutcomePublished(ctx context.Context, requestKey string, outcome []byte) error
 	Discard(ctx context.Context, j *ledger.Job) error
+	// Update moves a request with power steps from call to call.
+	Update(ctx context.Context, j *ledger.Job) error
 }
 
 var (

@@ -163,6 +163,10 @@ func (p *Poller) work(ctx, apiCtx context.Context, ref ledger.JobRef, lease time
 		return r
 	}
 	r.polled = true
+	if j.Power != nil {
+		p.advancePower(ctx, apiCtx, j, &r)
+		return r
+	}
 	v := p.decide(apiCtx, j)
 	p.act(ctx, j, v, &r)
 	return r
