@@ -141,6 +141,10 @@ func TestRequestWait_exitsByOutcome(t *testing.T) {
 		// The job runs 5 s; the request gives up after 2 s.
 		"timed out": {[]string{"--server", web1, "--dedicated-host", dehB, "--deadline", "2s"}, exitTimedOut, "timed out"},
 		"invalid":   {[]string{"--server", spare1}, exitUsage, "give a target"},
+		// A running server: stopped, moved, started again.
+		"running, with power steps": {[]string{"--server", api1, "--dedicated-host", dehB, "--stop", "soft", "--restart"}, exitOK,
+			"completed: server " + api1},
+		"restart without stop": {[]string{"--server", api1, "--public-pool", "--restart"}, exitUsage, "--restart needs --stop"},
 		"bad id":    {[]string{"--server", "web-1", "--public-pool"}, exitUsage, "server_id: must be a UUID"},
 	}
 	for name, tc := range tests {
@@ -155,6 +159,12 @@ func TestRequestWait_exitsByOutcome(t *testing.T) {
 			}
 			if tc.code != exitUsage && len(strings.TrimSpace(out)) != 36 {
 				t.Errorf("stdout %q, want the request id", out)
+			}
+			if name == "running, with power steps" {
+				st, _ := w.sim.Server(api1)
+				if st.Status != "ACTIVE" || st.TaskState != "" || st.DedicatedHostID != dehB {
+					t.Errorf("api-1 ends %s (%s) on %q, want ACTIVE on deh-b", st.Status, st.TaskState, st.DedicatedHostID)
+				}
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coldmove/coldmove/bus"
+	"github.com/coldmove/coldmove/ecsclient/ecstest"
 	"github.com/coldmove/coldmove/internal/natsembed"
 )
 
@@ -19,7 +20,8 @@ the ECS simulator with a seeded fleet, and the migrate and poll functions as
 long-running child processes (poll ticking every second). It sends the stories
 as requests — onto a dedicated host, between hosts, back to the public pool, a
 running, a prepaid and a locked server, a job that fails for lack of NUMA
-room, one request delivered three times at once, a malformed request — shows
+room, one request delivered three times at once, a malformed request, and a
+running server moved with --stop soft --restart — shows
 their events as a live timeline, then a summary table. It exits 0 only if every
 story ended as expected. With --stay everything keeps running afterwards,
 until Ctrl-C, for requests of your own.`
@@ -290,6 +292,8 @@ func (d *demo) settle(ctx context.Context, b *bus.Bus, max time.Duration) {
 // simCounter counts what the simulator saw.
 type simCounter interface {
 	MigrateCalls(serverID string) int
+	Calls(op ecstest.Op) int
+	Server(id string) (ecstest.ServerState, bool)
 }
 
 // summary prints the table of stories and reports whether all ended as
@@ -310,6 +314,15 @@ func (d *demo) summary(sts []*story, sim simCounter, took time.Duration) bool {
 			got += fmt.Sprintf(" ×%d", s.endings)
 		}
 		ok := s.got == s.expect && s.endings == 1 && calls == s.calls
+		if s.power != nil {
+			// Moved while running: it must end running, on the target.
+			st, found := sim.Server(s.server)
+			on := found && st.Status == "ACTIVE" && st.TaskState == "" && st.DedicatedHostID == s.target.DedicatedHostID
+			ok = ok && on && sim.Calls(ecstest.OpBatchStartServers) == s.starts
+			if on {
+				got += " (running again)"
+			}
+		}
 		mark := "✓"
 		if !ok {
 			mark = "✗"

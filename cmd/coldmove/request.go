@@ -14,15 +14,19 @@ import (
 const requestSynopsis = `Publishes one placement request (a dev.coldmove.placement.requested
 CloudEvent, binary mode) and prints its id. With --wait it follows the request
 with a live status line to its terminal event and exits by its outcome: 0
-completed, 3 rejected, 4 failed, 5 timed out.`
+completed, 3 rejected, 4 failed, 5 timed out. Cold migration takes a stopped
+server: with --stop a running one is stopped first, and with --restart started
+again after the move (only if coldmove stopped it).`
 
 const requestExample = `  coldmove request --server 5b8c3d4e-9fa0-4b12-83d4-e5f607182903 \
-      --dedicated-host 6d1c0e8a-2b4f-4c6e-9a1d-3f5b7c9e0a11 --wait`
+      --dedicated-host 6d1c0e8a-2b4f-4c6e-9a1d-3f5b7c9e0a11 --wait
+  coldmove request --server c2f3a4b5-0617-4289-ba4b-5c6d7e8f900a --public-pool \
+      --stop soft --restart --wait      # a running server: stopped, moved, started again`
 
 // requestFlags are the request command's flags.
 type requestFlags struct {
-	server, host, project, region, deadline, id, source string
-	pool, wait, json                                    bool
+	server, host, project, region, deadline, id, source, stop string
+	pool, restart, wait, json                                 bool
 }
 
 func runRequest(ctx context.Context, args []string, io stdio) int {
@@ -34,6 +38,8 @@ func runRequest(ctx context.Context, args []string, io stdio) int {
 	fs.StringVar(&f.project, "project", "", "the server's project `ID` (default: the functions' HUAWEICLOUD_SDK_PROJECT_ID)")
 	fs.StringVar(&f.region, "region", "", "the server's `region` (default: the functions' COLDMOVE_REGION)")
 	fs.StringVar(&f.deadline, "deadline", "", "give up at this RFC 3339 `time`, or this long from now (e.g. 30m)")
+	fs.StringVar(&f.stop, "stop", "", "stop a running server first: `soft` (the guest shuts down) or hard")
+	fs.BoolVar(&f.restart, "restart", false, "with --stop: start the server again after the move, if coldmove stopped it")
 	fs.StringVar(&f.id, "id", "", "the request's CloudEvent `id` (default: a new UUID)")
 	fs.StringVar(&f.source, "source", "urn:coldmove:cli", "the request's CloudEvent `source`")
 	fs.BoolVar(&f.wait, "wait", false, "follow the request to its outcome and exit by it")
@@ -109,6 +115,12 @@ func (f *requestFlags) request(now time.Time) (events.Request, error) {
 		r.Target = events.PublicPoolTarget()
 	default:
 		return r, errors.New("give a target: --dedicated-host ID or --public-pool")
+	}
+	switch {
+	case f.restart && f.stop == "":
+		return r, errors.New("--restart needs --stop soft or --stop hard")
+	case f.stop != "":
+		r.Power = &events.Power{Stop: events.StopType(f.stop), Restart: f.restart}
 	}
 	if f.deadline != "" {
 		t, err := parseDeadline(f.deadline, now)

@@ -29,6 +29,7 @@ const (
 	big1       = "9fc07182-d3e4-4f56-8718-293a4b5c6d07"
 	batch1     = "a0d18293-e4f5-4067-9829-3a4b5c6d7e08"
 	spare1     = "b1e293a4-f506-4178-a93a-4b5c6d7e8f09"
+	api1       = "c2f3a4b5-0617-4289-ba4b-5c6d7e8f900a"
 )
 
 // story is one thing the demo shows: a request, how it is sent, and the
@@ -47,6 +48,10 @@ type story struct {
 	// one); malformed sends data without a target.
 	copies    int
 	malformed bool
+	// power asks for the power steps (a running server stopped first).
+	power *events.Power
+	// starts is how many os-start calls the simulator must see.
+	starts int
 
 	id      string
 	sent    time.Time
@@ -67,6 +72,8 @@ func stories() []*story {
 		{name: "no room on a NUMA node", server: big1, target: events.HostTarget(dehSmall), expect: "failed/job_failed", calls: 1},
 		{name: "delivered three times at once", server: batch1, target: events.HostTarget(dehB), expect: "completed", calls: 1, copies: 3},
 		{name: "a malformed request", server: spare1, expect: "rejected/invalid_payload", malformed: true},
+		{name: "running: stopped, moved, restarted", server: api1, target: events.HostTarget(dehB), expect: "completed", calls: 1,
+			power: &events.Power{Stop: events.StopSoft, Restart: true}, starts: 1},
 	}
 }
 
@@ -120,7 +127,7 @@ func (s *story) send(ctx context.Context, b *bus.Bus, at time.Time) error {
 // event builds the story's request CloudEvent.
 func (s *story) event(at time.Time) (event.Event, error) {
 	if !s.malformed {
-		return events.NewRequested(demoSource, s.id, events.Request{ServerID: s.server, Target: s.target}, at)
+		return events.NewRequested(demoSource, s.id, events.Request{ServerID: s.server, Target: s.target, Power: s.power}, at)
 	}
 	e := event.New()
 	e.SetID(s.id)

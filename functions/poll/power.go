@@ -274,10 +274,20 @@ func (p *Poller) callNext(ctx, apiCtx context.Context, j *ledger.Job, call ledge
 		p.reschedule(ctx, j, next(now, j.Deadline, p.policy.Schedule.First, j.RecordID(), 0), r)
 	case ecsclient.IsTransient(err), errors.Is(err, ecsclient.ErrBusy):
 		// Not processed: the next tick tries again from where this one
-		// started.
+		// started — unless the deadline passed, which ends the request.
 		ps.Next = ""
 		r.errors++
 		p.log.WarnContext(ctx, "call not made: ECS trouble", "call", string(call), "error", err)
+		if !now.Before(j.Deadline) {
+			if call == ledger.CallMigrate {
+				ps.Move = &ledger.MoveResult{Type: events.TypeTimedOut, LastStatus: "stopped; the move could not be submitted before the deadline"}
+				p.afterMove(ctx, apiCtx, j, r)
+				return
+			}
+			p.log.ErrorContext(ctx, "the deadline passed and the start could not be sent: the server stays stopped", "error", err)
+			p.finishPower(ctx, j, verdict{}, r)
+			return
+		}
 		p.reschedule(ctx, j, next(now, j.Deadline, p.policy.Schedule.Retry, j.RecordID(), j.Attempts), r)
 	default:
 		// The API refused the call: it was not processed.
