@@ -60,6 +60,7 @@ func TestListServersDetails_answers(t *testing.T) {
 	stopped := &Server{
 		ID: testServer, Name: "db-1", Status: "SHUTOFF", VMState: "stopped", PowerState: 4,
 		ChargingMode: "0", DedicatedHostID: testHost, FlavorID: "s6.large.2", VCPUs: 2, RAMMB: 4096,
+		Updated: "2018-09-13T07:06:51Z",
 	}
 	with := func(f func(*Server)) *Server { s := *stopped; f(&s); return &s }
 	moving := strings.NewReplacer(`"SHUTOFF"`, `"RESIZE"`, `"OS-EXT-STS:task_state":null`, `"OS-EXT-STS:task_state":"resize_migrating"`).Replace(serverEntry)

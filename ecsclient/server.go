@@ -37,6 +37,11 @@ type Server struct {
 	// strings.
 	VCPUs int
 	RAMMB int
+	// Updated is the server's updated time as the API sends it (e.g.
+	// 2018-09-13T07:06:51Z, whole seconds): it changes with each change of
+	// the server, so two answers with the same status, task, placement and
+	// Updated describe the server in one state.
+	Updated string
 }
 
 // PayPerUse reports whether the server is billed pay-per-use (charging mode
@@ -156,7 +161,8 @@ type serverFields struct {
 	SchedulerHints struct {
 		DedicatedHostID looseStrings `json:"dedicated_host_id"`
 	} `json:"os:scheduler_hints"`
-	Flavor struct {
+	Updated looseString `json:"updated"`
+	Flavor  struct {
 		ID    looseString `json:"id"`
 		VCPUs looseInt    `json:"vcpus"`
 		RAM   looseInt    `json:"ram"`
@@ -178,5 +184,6 @@ func (w *serverFields) server() *Server {
 		FlavorID:        string(w.Flavor.ID),
 		VCPUs:           int(w.Flavor.VCPUs),
 		RAMMB:           int(w.Flavor.RAM),
+		Updated:         string(w.Updated),
 	}
 }

@@ -27,6 +27,7 @@ func TestShowServer(t *testing.T) {
 	base := Server{
 		ID: testServer, Name: "db-1", Status: "SHUTOFF", VMState: "stopped", PowerState: 4,
 		ChargingMode: "0", DedicatedHostID: testHost, FlavorID: "s6.large.2", VCPUs: 2, RAMMB: 4096,
+		Updated: "2018-09-13T07:06:51Z",
 	}
 	with := func(f func(*Server)) *Server { s := base; f(&s); return &s }
 	tests := []struct {

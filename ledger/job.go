@@ -70,9 +70,14 @@ type Job struct {
 	// Power is set on the one record of a request with power steps
 	// ([PowerRecordID]): which call it follows and what was done. JobID is
 	// then the current call's job.
-	Power   *PowerState `json:"power,omitempty"`
-	Created time.Time   `json:"created"`
-	Updated time.Time   `json:"updated"`
+	Power *PowerState `json:"power,omitempty"`
+	// Seen is the poller's token of its server's state at the job's last
+	// look (at most [MaxSeen] printable ASCII characters, no spaces),
+	// carried in the record's headers so that a scan can compare it with
+	// what a bulk read of servers says now ([JobRef.Seen]).
+	Seen    string    `json:"seen,omitempty"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
 }
 
 // RecordID returns the id the record is stored under (key job.<id>): the
@@ -155,7 +160,11 @@ func (l *Ledger) RecordJob(ctx context.Context, j Job) (*Job, error) {
 		j.NextPoll = now
 	}
 	j.Lease, j.Created, j.Updated = nil, now, now
-	rev, err := l.write(ctx, jobKey(id), &j, 0, writeOpts{dueAt: j.DueAt()})
+	o, err := jobWriteOpts(&j)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: record job %s: %w", id, err)
+	}
+	rev, err := l.write(ctx, jobKey(id), &j, 0, o)
 	if ex := asExists(err); ex != nil {
 		stored := &Job{Revision: ex.rev}
 		if err := ex.decode(jobKey(id), stored); err != nil {

@@ -98,13 +98,17 @@ func TestListDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := func(n int) ledger.JobRef {
-		return ledger.JobRef{RecordID: recs[n].JobID, JobID: recs[n].JobID, Revision: recs[n].Revision, DueAt: now.Add(offsets[n])}
+		r := recs[n]
+		return ledger.JobRef{
+			RecordID: r.JobID, JobID: r.JobID, Revision: r.Revision, DueAt: now.Add(offsets[n]),
+			ServerID: r.ServerID, ProjectID: r.ProjectID, Region: r.Region,
+		}
 	}
 	s, err := l.ListDue(ctx)
 	if err != nil {
 		t.Fatalf("ListDue: %v", err)
 	}
-	want := ledger.Schedule{Jobs: 5, Due: []ledger.JobRef{ref(4), ref(1), ref(2)}}
+	want := ledger.Schedule{Jobs: 5, Due: []ledger.JobRef{ref(4), ref(1), ref(2)}, Later: []ledger.JobRef{ref(3), ref(5)}}
 	if diff := cmp.Diff(want, s, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("ListDue (-want +got):\n%s", diff)
 	}

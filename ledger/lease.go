@@ -14,6 +14,18 @@ import (
 // [ErrNotDue]. A job carrying an Outcome had its terminal event decided by
 // an earlier poller: publish that Outcome unchanged.
 func (l *Ledger) Lease(ctx context.Context, ref JobRef, d time.Duration) (*Job, error) {
+	return l.lease(ctx, ref, d, false)
+}
+
+// LeaseEarly takes the job for d like [Ledger.Lease], but before it is
+// due: for a poller that learnt elsewhere (its server changed) that the
+// job may have moved on. The job must still be at the listed revision; one
+// that another poller holds a lease on gives [ErrNotDue].
+func (l *Ledger) LeaseEarly(ctx context.Context, ref JobRef, d time.Duration) (*Job, error) {
+	return l.lease(ctx, ref, d, true)
+}
+
+func (l *Ledger) lease(ctx context.Context, ref JobRef, d time.Duration, early bool) (*Job, error) {
 	id, err := ref.recordID()
 	if err != nil {
 		return nil, fmt.Errorf("ledger: lease job: %w", err)
@@ -32,7 +44,14 @@ func (l *Ledger) Lease(ctx context.Context, ref JobRef, d time.Duration) (*Job, 
 		return nil, fmt.Errorf("%w: job %s is at revision %d, listed at %d", ErrLeaseLost, id, j.Revision, ref.Revision)
 	}
 	now := l.now()
-	if due := j.DueAt(); due.After(now) {
+	due := j.DueAt()
+	if early {
+		due = now // unless another poller holds it
+		if j.Lease != nil {
+			due = j.Lease.Until
+		}
+	}
+	if due.After(now) {
 		return nil, fmt.Errorf("%w: job %s is due at %s", ErrNotDue, id, due.Format(time.RFC3339Nano))
 	}
 	j.Lease = &JobLease{Owner: l.owner, Until: now.Add(d)}
@@ -146,7 +165,11 @@ func (l *Ledger) checkLease(j *Job) error {
 func (l *Ledger) writeJob(ctx context.Context, j *Job, now time.Time) error {
 	id := j.RecordID()
 	j.Updated = now
-	rev, err := l.write(ctx, jobKey(id), j, j.Revision, writeOpts{dueAt: j.DueAt()})
+	o, err := jobWriteOpts(j)
+	if err != nil {
+		return err
+	}
+	rev, err := l.write(ctx, jobKey(id), j, j.Revision, o)
 	if errors.Is(err, ErrConflict) {
 		return fmt.Errorf("%w: job %s changed since revision %d", ErrLeaseLost, id, j.Revision)
 	}

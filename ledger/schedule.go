@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +26,11 @@ type JobRef struct {
 	// DueAt is when the job may next be worked ([Job.DueAt]); zero for a
 	// record written without a due time, which counts as due.
 	DueAt time.Time
+	// ServerID, ProjectID and Region name the server the job follows;
+	// empty for a pending record (and one written by an older version).
+	ServerID, ProjectID, Region string
+	// Seen is the record's [Job.Seen].
+	Seen string
 }
 
 // recordID returns the id of the record ref names: RecordID, or JobID for
@@ -47,6 +51,8 @@ type Schedule struct {
 	Jobs int
 	// Due are the records due now, most overdue first.
 	Due []JobRef
+	// Later are the records not due yet, soonest first.
+	Later []JobRef
 }
 
 // ListDue returns the job records due now (see [Ledger.Scan] for the
@@ -63,7 +69,7 @@ func (l *Ledger) ListDue(ctx context.Context) (Schedule, error) {
 		}
 		return -1
 	})
-	return Schedule{Jobs: len(refs), Due: refs[:n:n]}, nil
+	return Schedule{Jobs: len(refs), Due: refs[:n:n], Later: refs[n:]}, nil
 }
 
 // Scan returns every job record's reference, watch jobs included, ordered
@@ -120,12 +126,8 @@ func (l *Ledger) Scan(ctx context.Context) ([]JobRef, error) {
 				continue
 			}
 			ref := JobRef{RecordID: id, JobID: ecsJobID(id), Revision: md.Sequence.Stream}
-			if v := msg.Headers().Get(hdrDueAt); v != "" {
-				ms, err := strconv.ParseInt(v, 10, 64)
-				if err != nil {
-					return nil, fmt.Errorf("ledger: scan jobs: job %s revision %d: bad %s header %q", id, ref.Revision, hdrDueAt, v)
-				}
-				ref.DueAt = time.UnixMilli(ms)
+			if err := refFromHeaders(&ref, msg.Headers()); err != nil {
+				return nil, fmt.Errorf("ledger: scan jobs: job %s revision %d: %w", id, ref.Revision, err)
 			}
 			if prev, ok := latest[id]; !ok || prev.Revision < ref.Revision {
 				latest[id] = ref

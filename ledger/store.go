@@ -57,6 +57,8 @@ type writeOpts struct {
 	// none of them, written without TTL, resurfaces as the key's value
 	// when it expires in a bucket that keeps history.
 	expireAfter time.Duration
+	// header are more headers of the message.
+	header nats.Header
 }
 
 // get reads the latest live record under key into v and returns its
@@ -141,6 +143,9 @@ func (l *Ledger) write(ctx context.Context, key string, v any, rev uint64, o wri
 		return 0, fmt.Errorf("ledger: encode %s: %w", key, err)
 	}
 	msg := &nats.Msg{Subject: l.subj + key, Data: data, Header: nats.Header{}}
+	for k, v := range o.header {
+		msg.Header[k] = v
+	}
 	if !o.dueAt.IsZero() {
 		msg.Header.Set(hdrDueAt, strconv.FormatInt(o.dueAt.UnixMilli(), 10))
 	}

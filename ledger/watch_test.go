@@ -52,9 +52,11 @@ func TestWatchJob_lifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ledger.Schedule{Jobs: 2, Due: []ledger.JobRef{
-		{RecordID: other.JobID, JobID: other.JobID, Revision: other.Revision, DueAt: other.NextPoll},
-		{RecordID: wantID, Revision: rec.Revision, DueAt: rec.NextPoll},
-	}}
+		{RecordID: other.JobID, JobID: other.JobID, Revision: other.Revision, DueAt: other.NextPoll,
+			ServerID: other.ServerID, ProjectID: other.ProjectID, Region: other.Region},
+		{RecordID: wantID, Revision: rec.Revision, DueAt: rec.NextPoll,
+			ServerID: rec.ServerID, ProjectID: rec.ProjectID, Region: rec.Region},
+	}, Later: []ledger.JobRef{}}
 	if diff := cmp.Diff(want, sched, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
 		t.Fatalf("ListDue (-want +got):\n%s", diff)
 	}
