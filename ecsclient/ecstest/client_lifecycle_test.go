@@ -30,6 +30,10 @@ func TestClientMigrationLifecycle(t *testing.T) {
 	want := &ecsclient.Server{
 		ID: sv, Name: "db-1", Status: "SHUTOFF", VMState: "stopped", PowerState: 4, ChargingMode: "0",
 		DedicatedHostID: from, VCPUs: 4, RAMMB: 8192, FlavorID: "sim.4c.8192m",
+		Updated: before.Updated,
+	}
+	if _, err := time.Parse(time.RFC3339, before.Updated); err != nil {
+		t.Errorf("updated %q: %v", before.Updated, err)
 	}
 	if diff := cmp.Diff(want, before); diff != "" {
 		t.Fatalf("ShowServer before (-want +got):\n%s", diff)

@@ -36,7 +36,9 @@ func start(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, bus: b, log: log}
-	a.poller = NewPoller(ecs, b, led, DefaultPolicy(cfg.Concurrency), WithLogger(log))
+	policy := DefaultPolicy(cfg.Concurrency)
+	policy.Limiter = ecs.pool.Limiter()
+	a.poller = NewPoller(ecs, b, led, policy, WithLogger(log))
 	log.InfoContext(ctx, "connected", "region", cfg.ECS.Region, "project_id", cfg.ECS.ProjectID,
 		"interval", cfg.Interval.String(), "concurrency", cfg.Concurrency, "api_rate", cfg.ECS.Rate)
 	return a, nil

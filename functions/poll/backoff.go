@@ -17,14 +17,23 @@ import (
 // deterministic jitter of up to a fifth of it, derived from the job, so
 // that jobs submitted together spread out; and no job is scheduled past
 // its deadline, so that a timeout is noticed when it happens.
+//
+// With bulk observation, a job whose server the list shows busy is looked
+// at when the list shows its server settled, and otherwise only after
+// Backstop: a net under a list answer that never shows the change (the
+// server back in the state of the last look within one second).
 type Schedule struct {
 	First, Max       time.Duration
 	Retry, Throttled time.Duration
+	Backstop         time.Duration
 }
 
 // DefaultSchedule returns the schedule poll uses.
 func DefaultSchedule() Schedule {
-	return Schedule{First: 15 * time.Second, Max: 5 * time.Minute, Retry: 30 * time.Second, Throttled: 20 * time.Second}
+	return Schedule{
+		First: 15 * time.Second, Max: 5 * time.Minute, Retry: 30 * time.Second, Throttled: 20 * time.Second,
+		Backstop: 30 * time.Minute,
+	}
 }
 
 // Poll returns the delay before the next poll of a running job that was

@@ -35,9 +35,9 @@ func TestTick_stopsTakingJobsWhenTheBudgetRunsOut(t *testing.T) {
 	}
 	e.sim.Advance(migration)
 	p, _ := e.poller("poll-1", func(pol *Policy) { pol.Concurrency = 1 })
-	// The start reads the clock once, then each job taken once: the
-	// budget runs out after three jobs.
-	p.wall = steppingWall(1 + 3)
+	// The start reads the clock once, the one list call once, then each
+	// job taken once: the budget runs out after three jobs.
+	p.wall = steppingWall(1 + 1 + 3)
 
 	got := mustTick(t, t.Context(), p)
 	if got.Leased != 3 || got.Completed != 3 || got.Deferred != n-3 {
@@ -114,7 +114,7 @@ func TestTick_cancelledStopsTakingJobsButFinishesThoseInFlight(t *testing.T) {
 		WithClock(e.clock.Now), WithLogger(testLogger(t)))
 
 	got := mustTick(t, ctx, p)
-	want := Summary{Jobs: n, Due: n, Leased: 1, Polled: 1, Rescheduled: 1, Errors: 1, Deferred: n - 1}
+	want := Summary{Jobs: n, Due: n, Leased: 1, Polled: 1, Rescheduled: 1, Errors: 1, Deferred: n - 1, ListCalls: 1, Listed: n}
 	if diff := cmp.Diff(want, got, ignoreDuration); diff != "" {
 		t.Fatalf("summary (-want +got):\n%s", diff)
 	}

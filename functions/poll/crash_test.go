@@ -27,7 +27,7 @@ func crashAfter(t *testing.T, e *env, step string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := p.outcome(j, p.decide(ctx, j), e.clock.Now())
+	ev, err := p.outcome(j, p.decide(ctx, j, sight{}), e.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestTick_crashRecovery(t *testing.T) {
 			}
 			e.clock.Advance(time.Minute)
 			got := mustTick(t, t.Context(), p)
-			want := Summary{Jobs: 1, Due: 1, Leased: 1, Republished: 1}
+			want := Summary{Jobs: 1, Due: 1, Leased: 1, Republished: 1, ListCalls: 1, Listed: 1}
 			if diff := cmp.Diff(want, got, ignoreDuration); diff != "" {
 				t.Errorf("summary (-want +got):\n%s", diff)
 			}
@@ -105,7 +105,7 @@ func TestTick_publishFailureKeepsTheRecord(t *testing.T) {
 	}
 	p, _ := e.pollerWith("poll-1", broken)
 	got := mustTick(t, t.Context(), p)
-	if want := (Summary{Jobs: 1, Due: 1, Leased: 1, Polled: 1, Rescheduled: 1, Errors: 1}); cmp.Diff(want, got, ignoreDuration) != "" {
+	if want := (Summary{Jobs: 1, Due: 1, Leased: 1, Polled: 1, Rescheduled: 1, Errors: 1, ListCalls: 1, Listed: 1}); cmp.Diff(want, got, ignoreDuration) != "" {
 		t.Fatalf("summary %+v, want %+v", got, want)
 	}
 	if out := e.outcomes(); len(out) != 0 {

@@ -40,22 +40,24 @@ type verdict struct {
 	err error
 }
 
-// decide asks ECS about the job and decides what follows.
-func (p *Poller) decide(ctx context.Context, j *ledger.Job) verdict {
+// decide asks ECS about the job and decides what follows. sg is what this
+// tick's list said about the job's server: where it describes the server,
+// it stands in for ShowServer.
+func (p *Poller) decide(ctx context.Context, j *ledger.Job, sg sight) verdict {
 	if j.JobID == "" {
-		return p.decideWatch(ctx, j)
+		return p.decideWatch(ctx, j, sg)
 	}
 	job, err := p.ecs.ShowJob(ctx, j.Region, j.ProjectID, j.JobID)
 	switch {
 	case errors.Is(err, ecsclient.ErrJobNotFound):
-		return p.decideVanished(ctx, j)
+		return p.decideVanished(ctx, j, sg)
 	case err != nil:
 		return trouble(err, j.LastStatus)
 	}
 	status := string(job.Status)
 	switch job.Status {
 	case ecsclient.JobSuccess:
-		return p.verify(ctx, j)
+		return p.verify(ctx, j, sg)
 	case ecsclient.JobFail:
 		return verdict{kind: failed, status: status, failure: jobFailure(job)}
 	}
@@ -77,9 +79,9 @@ func trouble(err error, lastStatus string) verdict {
 // verify looks at the server of a job that reported SUCCESS: on the
 // target with no task running, the move is complete; elsewhere, it is a
 // placement mismatch; busy, it is looked at again.
-func (p *Poller) verify(ctx context.Context, j *ledger.Job) verdict {
+func (p *Poller) verify(ctx context.Context, j *ledger.Job, sg sight) verdict {
 	const status = string(ecsclient.JobSuccess)
-	srv, err := p.ecs.ShowServer(ctx, j.Region, j.ProjectID, j.ServerID)
+	srv, err := p.server(ctx, j, sg)
 	switch {
 	case errors.Is(err, ecsclient.ErrServerNotFound):
 		return verdict{kind: failed, status: status, failure: serverGone(j)}
@@ -107,9 +109,9 @@ func (p *Poller) verify(ctx context.Context, j *ledger.Job) verdict {
 // server settled on the target means the job succeeded before it was
 // purged; a server that is gone fails the request; anything else is not
 // conclusive and fails it as job_not_found.
-func (p *Poller) decideVanished(ctx context.Context, j *ledger.Job) verdict {
+func (p *Poller) decideVanished(ctx context.Context, j *ledger.Job, sg sight) verdict {
 	const status = "job not found"
-	srv, err := p.ecs.ShowServer(ctx, j.Region, j.ProjectID, j.ServerID)
+	srv, err := p.server(ctx, j, sg)
 	switch {
 	case errors.Is(err, ecsclient.ErrServerNotFound):
 		return verdict{kind: failed, status: status, failure: serverGone(j)}
@@ -129,8 +131,8 @@ func (p *Poller) decideVanished(ctx context.Context, j *ledger.Job) verdict {
 // decideWatch follows the server of a request whose migrate call has no
 // known job id: settled on the target it is complete; moving, or not
 // (yet) moved, it is watched until the deadline.
-func (p *Poller) decideWatch(ctx context.Context, j *ledger.Job) verdict {
-	srv, err := p.ecs.ShowServer(ctx, j.Region, j.ProjectID, j.ServerID)
+func (p *Poller) decideWatch(ctx context.Context, j *ledger.Job, sg sight) verdict {
+	srv, err := p.server(ctx, j, sg)
 	switch {
 	case errors.Is(err, ecsclient.ErrServerNotFound):
 		return verdict{kind: failed, status: "server not found", failure: serverGone(j)}
@@ -189,4 +191,14 @@ func jobFailure(job *ecsclient.Job) events.Failure {
 		f.Message += ": " + job.ErrorCode
 	}
 	return f
+}
+
+// server returns the job's server: as this tick's list answer describes
+// it, or else as ShowServer does. A list answer that the server is missing
+// is not taken for it: only ShowServer fails a request for a server gone.
+func (p *Poller) server(ctx context.Context, j *ledger.Job, sg sight) (*ecsclient.Server, error) {
+	if sg.Presence == ecsclient.ServerFound {
+		return sg.Server, nil
+	}
+	return p.ecs.ShowServer(ctx, j.Region, j.ProjectID, j.ServerID)
 }

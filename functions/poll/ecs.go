@@ -48,6 +48,16 @@ func (e poolECS) StartServer(ctx context.Context, region, projectID, serverID st
 	return c.BatchStartServers(ctx, projectID, []string{serverID})
 }
 
+// ListServers asks the client of region for up to ecsclient.MaxListIDs
+// servers at once.
+func (e poolECS) ListServers(ctx context.Context, region, projectID string, serverIDs []string) ([]ecsclient.ServerLookup, error) {
+	c, err := e.pool.For(region)
+	if err != nil {
+		return nil, err
+	}
+	return c.ListServersDetails(ctx, projectID, serverIDs)
+}
+
 // newECS returns the ECS clients of cfg as every binary builds them
 // (ecspool: one request budget for the process), with a connection pool
 // sized for the tick's workers. opts (a retry policy, in tests) apply to

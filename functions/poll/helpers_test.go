@@ -72,11 +72,16 @@ func (e *env) pollerWith(owner string, pub Publisher, edit ...func(*Policy)) (*P
 	}
 	led := e.ledger(owner)
 	pol := DefaultPolicy(e.cfg.Concurrency)
+	pol.Limiter = ecs.pool.Limiter() // as the app sets it
 	for _, f := range edit {
 		f(&pol)
 	}
 	return NewPoller(ecs, pub, led, pol, WithClock(e.clock.Now), WithLogger(testLogger(e.t))), led
 }
+
+// perJob turns bulk observation off: the tick looks at each due job with
+// ShowJob, as tests of the per-job path need.
+func perJob(p *Policy) { p.Bulk = false }
 
 // testLogger logs to the test's log at debug level.
 func testLogger(tb testing.TB) *slog.Logger {

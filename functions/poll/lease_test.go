@@ -43,7 +43,7 @@ func TestTick_leaseLostToAnotherPoller(t *testing.T) {
 	p := NewPoller(real.ecs, e.bus, raceAfterList{Ledger: led, other: e.ledger("poll-2")}, DefaultPolicy(4), WithClock(e.clock.Now))
 
 	got := mustTick(t, t.Context(), p)
-	want := Summary{Jobs: n, Due: n, LeaseLost: n}
+	want := Summary{Jobs: n, Due: n, LeaseLost: n, ListCalls: 1, Listed: n}
 	if diff := cmp.Diff(want, got, ignoreDuration); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}

@@ -37,7 +37,7 @@ func (p *Poller) act(ctx context.Context, j *ledger.Job, v verdict, r *result) {
 	switch v.kind {
 	case keepPolling:
 		j.LastStatus = v.status
-		at := next(now, j.Deadline, sch.Poll(j.Attempts), j.RecordID(), j.Attempts)
+		at := next(now, j.Deadline, p.lookAfter(j, r), j.RecordID(), j.Attempts)
 		p.log.DebugContext(ctx, "job running", "status", v.status, "polls", j.Attempts+1, "next_poll", at)
 		p.reschedule(ctx, j, at, r)
 	case retry:
@@ -60,6 +60,19 @@ func (p *Poller) act(ctx context.Context, j *ledger.Job, v verdict, r *result) {
 		}
 		p.record(ctx, j, e, r)
 	}
+}
+
+// lookAfter is how long after a look that found the job running the next
+// look is due: the backstop while the list shows the server busy, since
+// the list will show it settle when the job ends; otherwise the per-job
+// schedule, since a job that has not visibly begun may end without
+// changing the server at all (a stop refused by a locked server, a move
+// that found no room).
+func (p *Poller) lookAfter(j *ledger.Job, r *result) time.Duration {
+	if p.policy.Bulk && busy(r.sight) {
+		return p.policy.Schedule.Backstop
+	}
+	return p.policy.Schedule.Poll(j.Attempts)
 }
 
 // troubledStatus is the last status a request that timed out while ECS

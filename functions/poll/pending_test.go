@@ -131,9 +131,9 @@ func TestTick_pendingRecordOfASubmittedRequestGoesQuietly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	r, _ := e.claimPending("submitted")
-	p, _ := e.poller("poll-1")
+	p, _ := e.poller("poll-1", perJob) // the request's own record is not due
 	e.clock.Set(r.Deadline)
-	if got := mustTick(t, t.Context(), p); got.Errors != 0 || got.Leased != 1 {
+	if got := mustTick(t, t.Context(), p); got.Errors != 0 || got.Leased < 1 {
 		t.Fatalf("tick %+v", got)
 	}
 	if out := e.outcomes(); len(out) != 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"golang.org/x/time/rate"
 
 	"github.com/coldmove/coldmove/bus"
 	"github.com/coldmove/coldmove/ecsclient"
@@ -26,6 +27,9 @@ type ECS interface {
 	// with power steps: the move after the stop, the start after the move.
 	MigrateServer(ctx context.Context, region, projectID, serverID string, target ecsclient.Target) (string, error)
 	StartServer(ctx context.Context, region, projectID, serverID string) (string, error)
+	// ListServers reads up to ecsclient.MaxListIDs servers of a project in
+	// one call, one lookup per id ([ecsclient.Client.ListServersDetails]).
+	ListServers(ctx context.Context, region, projectID string, serverIDs []string) ([]ecsclient.ServerLookup, error)
 }
 
 // Publisher publishes an outcome event and waits for JetStream's
@@ -39,6 +43,7 @@ type Publisher interface {
 type Ledger interface {
 	ListDue(ctx context.Context) (ledger.Schedule, error)
 	Lease(ctx context.Context, ref ledger.JobRef, d time.Duration) (*ledger.Job, error)
+	LeaseEarly(ctx context.Context, ref ledger.JobRef, d time.Duration) (*ledger.Job, error)
 	Reschedule(ctx context.Context, j *ledger.Job, next time.Time) error
 	SetOutcome(ctx context.Context, j *ledger.Job, outcome []byte) error
 	FinishRequest(ctx context.Context, requestKey string, outcome []byte) error
@@ -74,6 +79,14 @@ type Policy struct {
 	LeaseMargin time.Duration
 	// Schedule says when unfinished jobs are polled again.
 	Schedule Schedule
+	// Bulk turns on bulk observation: every tick reads the outstanding
+	// servers with ListServersDetails and asks about a job only when its
+	// server changed (see observe).
+	Bulk bool
+	// Limiter is the budget of ECS requests the process's clients spend
+	// from (ecspool.Pool.Limiter); a tick takes only the work it pays for
+	// before the tick's budget ends. Nil: no limit.
+	Limiter *rate.Limiter
 }
 
 // DefaultPolicy returns the policy of a tick with concurrency workers.
@@ -84,6 +97,7 @@ func DefaultPolicy(concurrency int) Policy {
 		Budget:      time.Minute,
 		LeaseMargin: 30 * time.Second,
 		Schedule:    DefaultSchedule(),
+		Bulk:        true,
 	}
 }
 
@@ -103,6 +117,9 @@ type Poller struct {
 	now, wall func() time.Time
 
 	throttle *backoff
+	// listHold holds back listing the servers of a project whose list
+	// call failed other than transiently.
+	listHold *backoff
 }
 
 // Option adjusts a [Poller].
@@ -132,6 +149,6 @@ func NewPoller(ecs ECS, pub Publisher, led Ledger, policy Policy, opts ...Option
 		o(p)
 	}
 	p.policy.Concurrency = max(p.policy.Concurrency, 1)
-	p.throttle = newBackoff()
+	p.throttle, p.listHold = newBackoff(), newBackoff()
 	return p
 }

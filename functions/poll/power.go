@@ -56,7 +56,7 @@ func (p *Poller) advancePower(ctx, apiCtx context.Context, j *ledger.Job, r *res
 // SHUTOFF and idle, then the move is submitted.
 func (p *Poller) powerStop(ctx, apiCtx context.Context, j *ledger.Job, r *result) {
 	ps := j.Power
-	v := p.decideStop(apiCtx, j)
+	v := p.decideStop(apiCtx, j, r.sight)
 	switch v.kind {
 	case completed:
 		ps.Stopped = true
@@ -90,7 +90,7 @@ func (p *Poller) powerStop(ctx, apiCtx context.Context, j *ledger.Job, r *result
 
 // decideStop asks ECS how the stop is doing: completed when the server is
 // verified stopped, failed when the stop job failed or the server is gone.
-func (p *Poller) decideStop(ctx context.Context, j *ledger.Job) verdict {
+func (p *Poller) decideStop(ctx context.Context, j *ledger.Job, sg sight) verdict {
 	status := "stop: server not seen"
 	if j.JobID != "" {
 		job, err := p.ecs.ShowJob(ctx, j.Region, j.ProjectID, j.JobID)
@@ -107,7 +107,7 @@ func (p *Poller) decideStop(ctx context.Context, j *ledger.Job) verdict {
 			return verdict{kind: keepPolling, status: "stop " + string(job.Status)}
 		}
 	}
-	srv, err := p.ecs.ShowServer(ctx, j.Region, j.ProjectID, j.ServerID)
+	srv, err := p.server(ctx, j, sg)
 	switch {
 	case errors.Is(err, ecsclient.ErrServerNotFound):
 		return verdict{kind: failed, status: status, failure: serverGone(j)}
@@ -126,7 +126,7 @@ func (p *Poller) decideStop(ctx context.Context, j *ledger.Job) verdict {
 func (p *Poller) powerMove(ctx, apiCtx context.Context, j *ledger.Job, r *result) {
 	ps := j.Power
 	if ps.Move == nil {
-		v := p.decide(apiCtx, j)
+		v := p.decide(apiCtx, j, r.sight)
 		if (v.kind == retry || v.kind == throttled || v.kind == keepPolling) && !p.now().Before(j.Deadline) {
 			v = verdict{kind: timedOut, status: troubledOrLast(v, j)}
 		}
@@ -180,7 +180,7 @@ func moveResult(v verdict) *ledger.MoveResult {
 // ends failed/restart_failed with the placement verified.
 func (p *Poller) powerStart(ctx, apiCtx context.Context, j *ledger.Job, r *result) {
 	ps := j.Power
-	v := p.decideStart(apiCtx, j)
+	v := p.decideStart(apiCtx, j, r.sight)
 	switch v.kind {
 	case completed:
 		ps.Restarted = true
@@ -204,7 +204,7 @@ func (p *Poller) powerStart(ctx, apiCtx context.Context, j *ledger.Job, r *resul
 
 // decideStart asks ECS how the start is doing: completed when the server
 // is verified running, failed when the start job failed.
-func (p *Poller) decideStart(ctx context.Context, j *ledger.Job) verdict {
+func (p *Poller) decideStart(ctx context.Context, j *ledger.Job, sg sight) verdict {
 	if j.JobID != "" {
 		job, err := p.ecs.ShowJob(ctx, j.Region, j.ProjectID, j.JobID)
 		switch {
@@ -219,7 +219,7 @@ func (p *Poller) decideStart(ctx context.Context, j *ledger.Job) verdict {
 			return verdict{kind: keepPolling, status: "start " + string(job.Status)}
 		}
 	}
-	srv, err := p.ecs.ShowServer(ctx, j.Region, j.ProjectID, j.ServerID)
+	srv, err := p.server(ctx, j, sg)
 	switch {
 	case errors.Is(err, ecsclient.ErrServerNotFound):
 		return verdict{kind: failed, status: "server not found", failure: serverGone(j)}

@@ -34,8 +34,15 @@ type Summary struct {
 	// was backing off after throttling.
 	Throttled int `json:"throttled"`
 	// Deferred counts due jobs left for the next tick because the budget
-	// ran out.
+	// ran out: its time, or the calls the request rate pays for in it.
 	Deferred int `json:"deferred"`
+	// ListCalls counts the ListServersDetails calls of bulk observation,
+	// Listed the servers their answers described or said are gone, and
+	// Early the jobs taken before they were due because their server
+	// changed.
+	ListCalls int `json:"list_calls"`
+	Listed    int `json:"listed"`
+	Early     int `json:"early"`
 	// Errors counts failures: ECS answers that are not about the job
 	// (5xx, network, credentials), ledger and NATS trouble. None of them
 	// turns into an outcome.
@@ -53,6 +60,7 @@ func (s Summary) LogValue() slog.Value {
 		slog.Int("completed", s.Completed), slog.Int("failed", s.Failed), slog.Int("timed_out", s.TimedOut),
 		slog.Int("republished", s.Republished), slog.Int("rescheduled", s.Rescheduled),
 		slog.Int("throttled", s.Throttled), slog.Int("deferred", s.Deferred),
+		slog.Int("list_calls", s.ListCalls), slog.Int("listed", s.Listed), slog.Int("early", s.Early),
 		slog.Int("errors", s.Errors), slog.Int64("duration_ms", s.DurationMS),
 	)
 }

@@ -23,7 +23,7 @@ func TestTick_completedToDedicatedHost(t *testing.T) {
 	e.sim.Advance(migration)
 
 	got := mustTick(t, t.Context(), p)
-	want := Summary{Jobs: 1, Due: 1, Leased: 1, Polled: 1, Completed: 1}
+	want := Summary{Jobs: 1, Due: 1, Leased: 1, Polled: 1, Completed: 1, ListCalls: 1, Listed: 1}
 	if diff := cmp.Diff(want, got, ignoreDuration); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -49,8 +49,9 @@ func TestTick_completedToDedicatedHost(t *testing.T) {
 	if n := e.sim.Calls(ecstest.OpShowJob); n != 1 {
 		t.Errorf("ShowJob calls = %d, want 1", n)
 	}
-	if n := e.sim.Calls(ecstest.OpShowServer); n != 1 {
-		t.Errorf("ShowServer calls = %d, want 1 (the verification)", n)
+	// The placement is verified on the list answer of the tick.
+	if n, l := e.sim.Calls(ecstest.OpShowServer), e.sim.Calls(ecstest.OpListServersDetails); n != 0 || l != 1 {
+		t.Errorf("ShowServer calls = %d, list calls %d; want 0 and 1 (the list verifies)", n, l)
 	}
 }
 
@@ -80,7 +81,7 @@ func TestTick_runningIsRescheduledOnTheSchedule(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, ecstest.WithJobTimings(ecstest.JobTimings{Queued: 10 * time.Second, Migrating: time.Hour}))
 	r := e.submit(submission{})
-	p, _ := e.poller("poll-1")
+	p, _ := e.poller("poll-1", perJob)
 	sch := DefaultSchedule()
 
 	for attempt, status := range []string{"INIT", "RUNNING", "RUNNING", "RUNNING"} {

@@ -89,7 +89,7 @@ func TestTick_jobNotKnown(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			r := e.submit(tc.sub(e))
-			p, _ := e.poller("poll-1")
+			p, _ := e.poller("poll-1", perJob)
 
 			got := mustTick(t, t.Context(), p)
 			if got.Completed+got.Failed != 1 {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 
+	"golang.org/x/time/rate"
+
 	"github.com/coldmove/coldmove/ecsclient"
 )
 
@@ -40,8 +42,9 @@ const MaxRegions = 16
 // Pool hands out one ECS client per region, every one spending from the
 // same request budget. It is safe for concurrent use.
 type Pool struct {
-	cfg  Config
-	opts []ecsclient.Option
+	cfg     Config
+	opts    []ecsclient.Option
+	limiter *rate.Limiter
 
 	mu      sync.Mutex
 	tick    uint64
@@ -66,6 +69,7 @@ func New(cfg Config, opts ...ecsclient.Option) (*Pool, error) {
 	lim := &Limited{Limiter: NewLimiter(cfg.Rate), Base: base}
 	p := &Pool{
 		cfg:     cfg,
+		limiter: lim.Limiter,
 		opts:    append([]ecsclient.Option{ecsclient.WithHTTPClient(&http.Client{Transport: lim, Timeout: defaultTimeout})}, opts...),
 		clients: map[string]*entry{},
 	}
@@ -74,6 +78,10 @@ func New(cfg Config, opts ...ecsclient.Option) (*Pool, error) {
 	}
 	return p, nil
 }
+
+// Limiter returns the request budget every client of the pool spends
+// from, for callers that plan their calls ahead.
+func (p *Pool) Limiter() *rate.Limiter { return p.limiter }
 
 // Defaults returns the default project and region.
 func (p *Pool) Defaults() (projectID, region string) { return p.cfg.ProjectID, p.cfg.Region }
