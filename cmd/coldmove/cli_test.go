@@ -145,7 +145,7 @@ func TestRequestWait_exitsByOutcome(t *testing.T) {
 		"running, with power steps": {[]string{"--server", api1, "--dedicated-host", dehB, "--stop", "soft", "--restart"}, exitOK,
 			"completed: server " + api1},
 		"restart without stop": {[]string{"--server", api1, "--public-pool", "--restart"}, exitUsage, "--restart needs --stop"},
-		"bad id":    {[]string{"--server", "web-1", "--public-pool"}, exitUsage, "server_id: must be a UUID"},
+		"bad id":               {[]string{"--server", "web-1", "--public-pool"}, exitUsage, "server_id: must be a UUID"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
