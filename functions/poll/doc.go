@@ -1,14 +1,27 @@
 // Poll tracks every outstanding coldmove migration job to exactly one
 // outcome on NATS JetStream.
 //
-// Each tick ([Poller.Tick]) lists the ledger's due job records, leases
-// each by its KV revision (so that any number of overlapping ticks never
-// work one job together) and, with at most COLDMOVE_POLL_CONCURRENCY
-// jobs at once and ECS requests spent from a shared budget of
-// COLDMOVE_API_RATE per second, decides:
+// Each tick ([Poller.Tick]) scans the ledger's job records (headers
+// only), reads every outstanding server in bulk (ListServersDetails, up to
+// 100 servers a call), and takes the records that are due, with those not
+// yet due whose server settled in a state other than the one seen at the
+// job's last look, or vanished. It leases each by its KV revision (so that
+// any number of overlapping ticks never work one job together) and, with
+// at most COLDMOVE_POLL_CONCURRENCY jobs at once and ECS requests spent
+// from a shared budget of COLDMOVE_API_RATE per second (a tick takes only
+// the jobs that budget pays for before the tick ends), decides:
 //
-//   - a job with an ECS job id: ShowJob. SUCCESS is verified with
-//     ShowServer: on the target dedicated host (or on none, for the public
+//   - a job whose server the list shows busy (RESIZE, resize_*,
+//     powering-off…) before its deadline: still running, without an ECS
+//     call; it is looked at again when the list shows the server settled,
+//     or after the backstop of [Schedule] (30m). The list is a hint: it
+//     never makes an outcome by itself, except for watch jobs (below), and
+//     stands in for ShowServer where this tick's answer describes the
+//     server. A job whose server is settled (it may end without changing
+//     the server) or that the list did not answer for follows the per-job
+//     schedule below.
+//   - a job with an ECS job id: ShowJob. SUCCESS is verified on the
+//     list's answer of the tick, or else with ShowServer: on the target dedicated host (or on none, for the public
 //     pool) with no task running is completed, elsewhere
 //     failed/placement_mismatch. FAIL is failed/job_failed with the job's
 //     error_code, fail_reason and failed sub-jobs. INIT, RUNNING and any
@@ -19,7 +32,7 @@
 //     the target, failed/server_not_found when the server is gone, and
 //     failed/job_not_found otherwise.
 //   - a watch job (a request whose migrate answer was lost, so that its job
-//     id is unknown): ShowServer only. Settled on the target is completed;
+//     id is unknown): the server's state only (the list's, or ShowServer). Settled on the target is completed;
 //     moving (RESIZE, resize_*) or not moved yet is watched until the
 //     deadline, then timedout; a server that is gone is
 //     failed/server_not_found.
