@@ -242,3 +242,34 @@ func mustShowServer(t *testing.T, c *ecsclient.Client, project, id string) *ecsc
 	}
 	return s
 }
+
+// A server's own migration time replaces the simulator's for its
+// migrations only.
+func TestClientMigrationTimePerServer(t *testing.T) {
+	t.Parallel()
+	srv := ecstest.NewServer(t, ecstest.WithJobTimings(timings))
+	client := srv.Client()
+	ctx, p := t.Context(), srv.ProjectID()
+	to := srv.AddDedicatedHost(ecstest.HostSpec{VCPUs: 16, MemoryMB: 32768})
+	slow := srv.AddServer(ecstest.ServerSpec{Migrating: 10 * time.Minute})
+	quick := srv.AddServer(ecstest.ServerSpec{})
+	start := srv.Clock().Now()
+	var jobs []string
+	for _, sv := range []string{slow, quick} {
+		id, err := client.MigrateServer(ctx, p, sv, ecsclient.Target{DedicatedHostID: to})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, id)
+	}
+	srv.Advance(time.Hour)
+	for i, want := range []time.Duration{
+		timings.Queued + 10*time.Minute + timings.Finishing,
+		timings.Queued + timings.Migrating + timings.Finishing,
+	} {
+		j, ok := srv.Job(jobs[i])
+		if !ok || j.Status != "SUCCESS" || j.EndTime.Sub(start) != want {
+			t.Errorf("job %d: %+v, want SUCCESS after %s", i, j, want)
+		}
+	}
+}

@@ -1,5 +1,7 @@
 package ecstest
 
+import "time"
+
 // Server statuses a seeded server may start in.
 const (
 	StatusActive  = "ACTIVE"
@@ -99,4 +101,8 @@ type ServerSpec struct {
 	FlavorID string `json:"flavor_id,omitempty"`
 	// AvailabilityZone is informational; default sim-az1.
 	AvailabilityZone string `json:"availability_zone,omitempty"`
+	// Migrating, when positive, is how long this server's migrations stay
+	// in their first RUNNING phase, instead of JobTimings.Migrating: to
+	// give each server of a test its own migration time.
+	Migrating time.Duration `json:"-"`
 }

@@ -137,7 +137,11 @@ func (s *Simulator) stepMigration(j *job, at time.Time) {
 		}
 		j.status, j.phase = JobRunning, 1
 		sv.taskState = "resize_migrating"
-		s.schedule(j, at.Add(s.timings.Migrating))
+		d := s.timings.Migrating
+		if sv.migrating > 0 {
+			d = sv.migrating
+		}
+		s.schedule(j, at.Add(d))
 	case 1: // migrated: finishing, or a scripted failure
 		if f := sv.scriptedFailure; f != nil {
 			s.failMigration(j, sv, at, f.errorCode, f.failReason)

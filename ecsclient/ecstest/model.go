@@ -27,8 +27,9 @@ type server struct {
 	created, updated    time.Time
 	physicalHost        string // hypervisor host name, changes on migration
 	scriptedFailure     *scriptedFailure
-	detail              []byte // rendered server object, replaced on change
-	body                []byte // rendered ShowServer answer, replaced on change
+	migrating           time.Duration // > 0: this server's Migrating phase
+	detail              []byte        // rendered server object, replaced on change
+	body                []byte        // rendered ShowServer answer, replaced on change
 }
 
 // host is the model of one dedicated host.
@@ -132,7 +133,8 @@ func (s *Simulator) CreateServer(spec ServerSpec) (string, error) {
 		id: spec.ID, name: spec.Name, projectID: spec.ProjectID, status: spec.Status,
 		chargingMode: spec.ChargingMode, locked: spec.Locked, hostID: spec.DedicatedHostID,
 		vcpus: spec.VCPUs, ramMB: spec.RAMMB, flavorID: spec.FlavorID, zone: spec.AvailabilityZone,
-		created: now, updated: now,
+		migrating: spec.Migrating,
+		created:   now, updated: now,
 	}
 	if sv.id == "" {
 		sv.id = s.newUUID()
