@@ -45,6 +45,12 @@ type submission struct {
 	deadline time.Duration // from now; default 1h
 	// project is the server's project; "" is the simulator's default.
 	project string
+	// migrating is the new server's migration time (ecstest
+	// ServerSpec.Migrating); zero is the simulator's.
+	migrating time.Duration
+	// firstLook is when the job record is first due, after now, as migrate
+	// sets it; zero makes it due at once.
+	firstLook time.Duration
 }
 
 // submit does what migrate does for a request: claim, lock, mark, call
@@ -76,7 +82,7 @@ func (e *env) trySubmit(s submission) (request, error) {
 		s.target = ledger.Target{DedicatedHostID: h}
 	}
 	if s.server == "" {
-		s.server, err = e.sim.CreateServer(ecstest.ServerSpec{ProjectID: s.project, DedicatedHostID: s.from})
+		s.server, err = e.sim.CreateServer(ecstest.ServerSpec{ProjectID: s.project, DedicatedHostID: s.from, Migrating: s.migrating})
 		if err != nil {
 			return request{}, err
 		}
@@ -134,6 +140,7 @@ func (e *env) trySubmit(s submission) (request, error) {
 		JobID: r.JobID, RequestID: r.ID, RequestSource: r.Source, ProjectID: s.project,
 		Region: testRegion, ServerID: r.ServerID, Target: target,
 		TraceParent: origin.TraceParent, TraceState: origin.TraceState, Deadline: r.Deadline,
+		NextPoll: now.Add(s.firstLook),
 	})
 	return r, err
 }
