@@ -163,10 +163,22 @@ func readBody(resp *http.Response) ([]byte, error) {
 	return b, nil
 }
 
+// bodyDecoder is implemented by answers that decode their body
+// themselves (a list that tries a fast typed decode first).
+type bodyDecoder interface {
+	decode(body []byte) error
+}
+
 // decodeBody unmarshals a success body.
 func decodeBody(body []byte, out any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errors.New("decode response: empty body")
+	}
+	if d, ok := out.(bodyDecoder); ok {
+		if err := d.decode(body); err != nil {
+			return fmt.Errorf("decode response: %w", err)
+		}
+		return nil
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("decode response: %w", err)

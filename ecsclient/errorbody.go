@@ -1,6 +1,7 @@
 package ecsclient
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -56,25 +57,39 @@ func parseErrorAnswer(status int, h http.Header, body []byte, r *redactor) *APIE
 // Only top-level shapes count, because success bodies legitimately hold
 // error-like fields: a FAIL job has "error_code" and "fail_reason", and a
 // server in ERROR has "fault": {"code": 500, "message": …}.
+//
+// It reads the top level only as raw values, never decoding the rest of
+// the answer (a list of a hundred servers is tens of kilobytes).
 func parseErrorInSuccess(status int, h http.Header, body []byte, r *redactor) *APIError {
-	var m map[string]any
+	if !mayCarryError(body) {
+		return nil
+	}
+	return parseSuccessBody(status, h, body, r)
+}
+
+// parseSuccessBody is parseErrorInSuccess without the quick test.
+func parseSuccessBody(status int, h http.Header, body []byte, r *redactor) *APIError {
+	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) != nil || m == nil {
 		return nil
 	}
-	code, msg := jsonString(m, "error_code"), jsonString(m, "error_msg")
+	code, msg := rawString(m, "error_code"), rawString(m, "error_msg")
 	if code == "" || msg == "" {
-		code, msg = jsonString(m, "code"), jsonString(m, "message")
+		code, msg = rawString(m, "code"), rawString(m, "message")
 	}
 	if code == "" || msg == "" {
-		inner, _ := m["error"].(map[string]any)
-		code, msg = jsonString(inner, "code"), jsonString(inner, "message")
+		var inner map[string]json.RawMessage
+		if raw, ok := m["error"]; ok && json.Unmarshal(raw, &inner) != nil {
+			inner = nil
+		}
+		code, msg = rawString(inner, "code"), rawString(inner, "message")
 	}
 	if code == "" {
 		return nil
 	}
 	e := &APIError{StatusCode: status, Code: code, Message: msg, RequestID: h.Get(headerRequestID)}
 	if e.RequestID == "" {
-		e.RequestID = jsonString(m, "request_id")
+		e.RequestID = rawString(m, "request_id")
 	}
 	if e.Message == "" {
 		e.Message = string(body)
@@ -136,6 +151,32 @@ func nestedKeys(m map[string]any) []string {
 // for numbers and null).
 func jsonString(m map[string]any, key string) string {
 	s, _ := m[key].(string)
+	return s
+}
+
+// mayCarryError reports whether body holds any key an error object has,
+// or an escape that could spell one: a body without them is no error,
+// and need not be parsed for one.
+func mayCarryError(body []byte) bool {
+	for _, k := range [][]byte{[]byte(`"error_code"`), []byte(`"code"`), []byte(`"error"`), []byte(`\u`)} {
+		if bytes.Contains(body, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// rawString is jsonString over raw values: the value under key if it is
+// a JSON string, else "".
+func rawString(m map[string]json.RawMessage, key string) string {
+	raw, ok := m[key]
+	if !ok || len(raw) == 0 || raw[0] != '"' {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
 	return s
 }
 

@@ -2,11 +2,13 @@ package ecsclient
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -111,6 +113,18 @@ func FuzzListAnswer(f *testing.F) {
 		if err == nil {
 			err = l.check()
 		}
+		// The fast typed decode agrees with reading every entry raw.
+		ref := newListJSON(want)
+		rerr := json.Unmarshal(body, ref)
+		if rerr == nil {
+			rerr = ref.check()
+		}
+		if (err == nil) != (rerr == nil) {
+			t.Fatalf("decode: %v; raw decode: %v", err, rerr)
+		}
+		if err == nil && !reflect.DeepEqual(l.result, ref.result) {
+			t.Fatalf("decode %+v; raw decode %+v", l.result, ref.result)
+		}
 		if err != nil {
 			return
 		}
@@ -161,6 +175,24 @@ func FuzzSignerMatchesVerifier(f *testing.F) {
 		}
 		if err := verifySignature(got, sent, testCreds); err != nil {
 			t.Fatalf("verifier disagrees: %v", err)
+		}
+	})
+}
+
+// A 2xx body mayCarryError passes over carries no error object.
+func FuzzErrorInSuccess(f *testing.F) {
+	for _, seed := range []string{
+		`{"error_code":"APIGW.0301","error_msg":"x"}`, `{"error":{"code":"Ecs.0114","message":"x"}}`,
+		`{"code":"Ecs.0114","message":"x"}`, `{"\u0065rror_code":"E","error_msg":"m"}`, `{"job_id":"x"}`,
+		listBody(serverEntry),
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !mayCarryError(body) {
+			if e := parseSuccessBody(200, http.Header{}, body, nil); e != nil {
+				t.Fatalf("body %q skipped, yet carries %+v", body, e)
+			}
 		}
 	})
 }

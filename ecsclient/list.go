@@ -97,6 +97,8 @@ func (c *Client) ListServersDetails(ctx context.Context, projectID string, serve
 // checked against the ids asked for, which fills result.
 type listJSON struct {
 	Servers *[]json.RawMessage `json:"servers"`
+	// typed holds the entries when the fast decode read every one.
+	typed []serverFields
 
 	want   []string       // the ids asked for
 	index  map[string]int // lower-case id → its place in want
@@ -112,11 +114,39 @@ func newListJSON(want []string) *listJSON {
 }
 
 // reset empties the answer, keeping what was asked.
-func (l *listJSON) reset() { l.Servers, l.result = nil, nil }
+func (l *listJSON) reset() { l.Servers, l.typed, l.result = nil, nil, nil }
+
+// decode reads the answer in one typed pass when every entry reads as a
+// server and every entry about an asked id has a status (the common
+// answer); otherwise as raw entries, which check then reads one by one.
+func (l *listJSON) decode(body []byte) error {
+	var fast struct {
+		Servers *[]serverFields `json:"servers"`
+	}
+	if json.Unmarshal(body, &fast) == nil && fast.Servers != nil && l.allHaveStatus(*fast.Servers) {
+		l.typed = *fast.Servers
+		return nil
+	}
+	return json.Unmarshal(body, l)
+}
+
+// allHaveStatus reports whether every entry about an asked id has a
+// status: none is a missing server, whose other fields check must see.
+func (l *listJSON) allHaveStatus(entries []serverFields) bool {
+	for i := range entries {
+		if _, asked := l.index[strings.ToLower(string(entries[i].ID))]; asked && entries[i].Status == "" {
+			return false
+		}
+	}
+	return true
+}
 
 // check classifies every entry that names an asked id, and refuses an
 // answer without a servers list or with an entry it cannot read.
 func (l *listJSON) check() error {
+	if l.typed != nil {
+		return l.checkTyped()
+	}
 	if l.Servers == nil {
 		return errors.New("answer has no servers list")
 	}
@@ -166,6 +196,28 @@ func (l *listJSON) check() error {
 			}
 		}
 		res[i].Presence = ServerMissing
+	}
+	l.result = res
+	return nil
+}
+
+// checkTyped classifies the entries of the fast decode: each about an
+// asked id has a status, so it is found.
+func (l *listJSON) checkTyped() error {
+	res := make([]ServerLookup, len(l.want))
+	for i, id := range l.want {
+		res[i].ID = id
+	}
+	for k := range l.typed {
+		w := &l.typed[k]
+		i, asked := l.index[strings.ToLower(string(w.ID))]
+		if !asked {
+			continue
+		}
+		if res[i].Presence != ServerUnanswered {
+			return fmt.Errorf("answer has two entries for server %s", l.want[i])
+		}
+		res[i].Presence, res[i].Server = ServerFound, w.server()
 	}
 	l.result = res
 	return nil
