@@ -310,8 +310,9 @@ type modelRun struct {
 }
 
 // BenchmarkLifetimeModel runs the lifetime model for 1,000, 10,000 and
-// 50,000 jobs on a 500/s budget with 20 ms calls, 16 in flight. Every
-// figure is in simulated time. It writes lifetime_model.json.
+// 50,000 jobs on a 500/s budget with 20 ms calls, 16 in flight, and for
+// 1,000 jobs on the Lambda schedule's one-minute tick (lambda_tick_60s).
+// Every figure is in simulated time. It writes lifetime_model.json.
 func BenchmarkLifetimeModel(b *testing.B) {
 	out := map[string]modelRun{}
 	for _, n := range []int{1000, 10_000, 50_000} {
@@ -337,6 +338,16 @@ func BenchmarkLifetimeModel(b *testing.B) {
 			}
 			out[strconv.Itoa(n)] = run
 		})
+	}
+	// The poll function under Lambda ticks on its schedule, every minute.
+	m := defaultModel(1000)
+	m.Tick = time.Minute
+	dur := m.durations()
+	out["lambda_tick_60s"] = modelRun{
+		Ways: map[string]wayFigures{
+			"backoff": figuresOf(modelPoll(m, dur, false)), "bulk": figuresOf(modelPoll(m, dur, true)),
+		},
+		SimulatedTime: true,
 	}
 	benchout.Write(b, "lifetime_model", out)
 }
