@@ -188,7 +188,8 @@ func modelPoll(m modelParams, dur []time.Duration, bulk bool) wayResult {
 	left := len(jobs)
 	for T := m.Tick.Seconds(); left > 0; T += m.Tick.Seconds() {
 		stopAt := T + m.Tick.Seconds() - headroom
-		budget := m.Rate*0.9*(stopAt-T) + math.Floor(m.Rate)
+		window := stopAt - T
+		budget := m.Rate*(window-max(window/10, callMargin.Seconds())) + math.Floor(m.Rate)
 		last := T
 		spend := func(n int) bool {
 			if float64(n) > budget {

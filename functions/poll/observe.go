@@ -240,15 +240,20 @@ type spender struct {
 	left float64 // +Inf without a rate
 }
 
+// callMargin is the least time a tick keeps at the end of its calls for
+// the last ones to be answered.
+const callMargin = 250 * time.Millisecond
+
 // newSpender returns the budget of a tick that may call for d, spending
 // from lim (no limit when lim is nil or infinite): the calls lim has now,
-// and those its rate pays for in nine tenths of d (the last tenth is for
-// the calls' own latency).
+// and those its rate pays for in d less a margin for the last calls to be
+// answered (a tenth of d, at least callMargin).
 func newSpender(lim *rate.Limiter, d time.Duration) *spender {
 	if lim == nil || lim.Limit() == rate.Inf {
 		return &spender{left: math.Inf(1)}
 	}
-	return &spender{left: lim.Tokens() + float64(lim.Limit())*0.9*max(d.Seconds(), 0)}
+	paid := max(d-max(d/10, callMargin), 0)
+	return &spender{left: lim.Tokens() + float64(lim.Limit())*paid.Seconds()}
 }
 
 // take reserves n calls, if the budget has them.
