@@ -46,6 +46,7 @@ func (h *Handler) finish(ctx context.Context, r *request, e event.Event, st Stat
 		// API refused one: nothing was processed.
 		return h.abandon(ctx, r, "ledger_unavailable", fmt.Errorf("finish claim: %w", err), 0)
 	}
+	h.crashAt(crashFinished)
 	if r.lock != nil {
 		if err := h.ledger.ReleaseLock(ctx, r.lock); err != nil {
 			// The claim is finished, so the next request for this server
@@ -81,6 +82,7 @@ func (h *Handler) publish(ctx context.Context, r *request, e event.Event, st Sta
 		// The outcome is recorded; a redelivery publishes it again.
 		return h.retry(ctx, r, "nats_unavailable", fmt.Errorf("publish %s: %w", e.Type(), err), 0)
 	}
+	h.crashAt(crashPublished)
 	o := Outcome{Status: st, RequestID: r.p.ID, ServerID: r.p.ServerID, EventID: e.ID(), EventType: e.Type()}
 	if r.claim != nil {
 		o.JobID = r.claim.JobID

@@ -28,6 +28,10 @@ type Handler struct {
 	accessKey       string        // the start of the access key, for the log
 	headroom        time.Duration // kept from the API for recording and publishing
 	now             func() time.Time
+
+	// crash, when set (by the crash tests only), is called at each step
+	// boundary (crash.go).
+	crash func(point string)
 }
 
 // HandlerConfig configures a [Handler].
@@ -127,6 +131,7 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 		return h.retry(ctx, r, "ledger_unavailable", fmt.Errorf("claim request: %w", err), 0)
 	}
 	r.claim = res.Claim
+	h.crashAt(crashClaimed)
 	if !res.Claim.Deadline.IsZero() {
 		r.deadline = res.Claim.Deadline // fixed when first claimed
 	}
@@ -166,6 +171,7 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 	if err := h.recordPending(ctx, r); err != nil {
 		return h.abandon(ctx, r, "ledger_unavailable", err, 0)
 	}
+	h.crashAt(crashPending)
 	return h.submit(ctx, r)
 }
 

@@ -44,6 +44,7 @@ func (p *Poller) closePending(ctx context.Context, j *ledger.Job, r *result) {
 		p.reschedule(ctx, j, p.retryAt(j), r)
 		return
 	}
+	p.crashAt(crashPolled)
 	switch c.State {
 	case ledger.StateSubmitted:
 		p.discard(ctx, j, r)
@@ -63,6 +64,7 @@ func (p *Poller) closePending(ctx context.Context, j *ledger.Job, r *result) {
 		if raw, err = events.Structured(e); err == nil {
 			err = p.led.CloseRequest(ctx, j.RequestKey, c.State, raw)
 			if err == nil {
+				p.crashAt(crashRecorded)
 				p.log.InfoContext(ctx, "request closed at its deadline", "state", string(c.State), "type", e.Type())
 				p.publishClosed(ctx, j, raw, false, r)
 				return
@@ -102,11 +104,13 @@ func (p *Poller) publishClosed(ctx context.Context, j *ledger.Job, outcome []byt
 			p.reschedule(ctx, j, p.retryAt(j), r)
 			return
 		}
+		p.crashAt(crashPublished)
 		r.outcome = e.Type()
 		if err := p.led.MarkOutcomePublished(ctx, j.RequestKey, outcome); err != nil {
 			p.log.WarnContext(ctx, "outcome published but not marked so on the claim", "error", err)
 		}
 	}
+	p.crashAt(crashFinished)
 	if err := p.led.Remove(ctx, j); err != nil && !errors.Is(err, ledger.ErrLockLeft) {
 		r.errors++
 		p.log.ErrorContext(ctx, "remove the pending record", "error", err)

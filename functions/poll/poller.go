@@ -97,6 +97,10 @@ type Poller struct {
 	now, wall func() time.Time
 
 	throttle *backoff
+
+	// crash, when set (by the crash tests only), is called at each step
+	// boundary (crash.go).
+	crash func(point string)
 }
 
 // Option adjusts a [Poller].

@@ -138,6 +138,7 @@ func (p *Poller) work(ctx, apiCtx context.Context, ref ledger.JobRef, lease time
 		return r
 	}
 	r.leased = true
+	p.crashAt(crashLeased)
 	ctx = jobContext(ctx, j)
 	if j.Pending {
 		p.closePending(ctx, j, &r)
@@ -164,6 +165,7 @@ func (p *Poller) work(ctx, apiCtx context.Context, ref ledger.JobRef, lease time
 	}
 	r.polled = true
 	v := p.decide(apiCtx, j)
+	p.crashAt(crashPolled)
 	p.act(ctx, j, v, &r)
 	return r
 }
