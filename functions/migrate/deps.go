@@ -32,6 +32,7 @@ type Ledger interface {
 	ReleaseUnsent(ctx context.Context, c *ledger.Claim, lastErr string) error
 	AcquireLock(ctx context.Context, c *ledger.Claim) (*ledger.Lock, error)
 	ReleaseLock(ctx context.Context, lk *ledger.Lock) error
+	ReleaseLeftLock(ctx context.Context, c *ledger.Claim) error
 	RecordJob(ctx context.Context, j ledger.Job) (*ledger.Job, error)
 	RecordPending(ctx context.Context, j ledger.Job) (*ledger.Job, error)
 	DropPending(ctx context.Context, requestKey string) error

@@ -233,3 +233,45 @@ func TestHandle_troubleKeepsThePendingRecord(t *testing.T) {
 		t.Errorf("after the call: records %+v", snap.Jobs)
 	}
 }
+
+// failingPublisher refuses every publish, as JetStream unreachable would.
+type failingPublisher struct{}
+
+func (failingPublisher) Publish(context.Context, event.Event) (bus.PublishResult, error) {
+	return bus.PublishResult{}, context.DeadlineExceeded
+}
+
+// A rejection whose event cannot be published keeps the request's pending
+// record: if no delivery comes again, poll publishes the outcome recorded
+// on the claim at the deadline. (The record used to go before publishing,
+// and a handler that stopped there left an outcome nobody would publish.)
+// The redelivery publishes it, then clears the pending record and the lock.
+func TestHandle_unpublishedOutcomeKeepsThePendingRecord(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := e.sim.AddServer(ecstest.ServerSpec{Status: "ACTIVE"})
+	req := e.request(srv, events.HostTarget(e.host))
+	p, _ := events.Decode(nil, req)
+	if o := e.handlerWith(failingPublisher{}, nil, nil).HandleMessage(t.Context(), nil, req); o.Status != StatusRetry {
+		t.Fatalf("first delivery: %+v", o)
+	}
+	snap := e.Snapshot()
+	if c := snap.Claim(p.Source, p.ID); c == nil || c.State != ledger.StateFinished || c.OutcomePublished {
+		t.Fatalf("claim %+v, want finished, not published", c)
+	}
+	if snap.Job(ledger.PendingRecordID(p.Key())) == nil {
+		t.Fatal("the pending record went before the outcome was published")
+	}
+
+	if o := e.h.HandleMessage(t.Context(), nil, req); o.Status != StatusDuplicate || o.EventType != events.TypeRejected {
+		t.Fatalf("redelivery: %+v", o)
+	}
+	e.only(t)
+	snap = e.Snapshot()
+	if c := snap.Claim(p.Source, p.ID); c == nil || !c.OutcomePublished {
+		t.Errorf("claim %+v, want marked published", c)
+	}
+	if len(snap.Jobs) != 0 || len(snap.Locks) != 0 {
+		t.Errorf("left behind: records %+v, locks %+v", snap.Jobs, snap.Locks)
+	}
+}
