@@ -7,10 +7,11 @@ package main
 // migrate call written but its answer not seen (the ECS transport), and an
 // event about to be written (the publisher).
 const (
+	// crashPending: the request's pending record is written (for a new
+	// request, before its claim).
+	crashPending = "pending"
 	// crashClaimed: the request's claim is written.
 	crashClaimed = "claimed"
-	// crashPending: the request's pending record is written.
-	crashPending = "pending"
 	// crashLocked: the server is locked for the request.
 	crashLocked = "locked"
 	// crashPreflight: the pre-flight ShowServer answered.

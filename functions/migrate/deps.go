@@ -22,6 +22,7 @@ type Clients func(region string) (ECS, error)
 // Ledger is what the handler needs of the ledger: request claims, server
 // locks and job records.
 type Ledger interface {
+	Claim(ctx context.Context, requestKey string) (*ledger.Claim, error)
 	ClaimRequest(ctx context.Context, r ledger.RequestRef) (ledger.ClaimResult, error)
 	MarkSubmitting(ctx context.Context, c *ledger.Claim) error
 	MarkSubmitted(ctx context.Context, c *ledger.Claim, jobID string, accepted []byte) error

@@ -213,14 +213,16 @@ func (h *Handler) rejectUnreadable(ctx context.Context, err error) Outcome {
 }
 
 // recordPending writes the request's pending record before anything is
-// sent for it: if no call is ever submitted and no delivery comes again (a
-// crash, a queue that gave up), the poll function closes the request at
-// its deadline with its last error.
+// sent for it (for a new request, before it is claimed): if no call is
+// ever submitted and no delivery comes again (a crash, a queue that gave
+// up), the poll function closes the request at its deadline with its last
+// error.
 func (h *Handler) recordPending(ctx context.Context, r *request) error {
 	j := h.jobOf(r, "")
 	if _, err := h.ledger.RecordPending(ctx, j); err != nil {
 		return fmt.Errorf("record pending: %w", err)
 	}
+	h.crashAt(crashPending)
 	return nil
 }
 

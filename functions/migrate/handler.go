@@ -126,6 +126,20 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 		r.deadline = h.now().Add(h.timeout).UTC().Truncate(time.Second)
 	}
 
+	// A request the ledger does not know gets its pending record before
+	// its claim: a handler that stops between the two leaves a record
+	// that poll closes at the deadline, where a claim alone would wait
+	// for a delivery that may never come.
+	pending := false
+	if _, err := h.ledger.Claim(ctx, p.Key()); errors.Is(err, ledger.ErrNotFound) {
+		if err := h.recordPending(ctx, r); err != nil {
+			return h.retry(ctx, r, "ledger_unavailable", err, 0)
+		}
+		pending = true
+	} else if err != nil {
+		return h.retry(ctx, r, "ledger_unavailable", fmt.Errorf("read claim: %w", err), 0)
+	}
+
 	res, err := h.ledger.ClaimRequest(ctx, ledger.RequestRef{Source: p.Source, ID: p.ID, ServerID: p.ServerID, Deadline: r.deadline})
 	if err != nil {
 		return h.retry(ctx, r, "ledger_unavailable", fmt.Errorf("claim request: %w", err), 0)
@@ -168,10 +182,11 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 	if !h.now().Before(r.deadline) {
 		return h.reject(ctx, r, events.DeadlineExceeded(r.deadline, r.claim.LastError))
 	}
-	if err := h.recordPending(ctx, r); err != nil {
-		return h.abandon(ctx, r, "ledger_unavailable", err, 0)
+	if !pending {
+		if err := h.recordPending(ctx, r); err != nil {
+			return h.abandon(ctx, r, "ledger_unavailable", err, 0)
+		}
 	}
-	h.crashAt(crashPending)
 	return h.submit(ctx, r)
 }
 

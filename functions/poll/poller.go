@@ -42,6 +42,7 @@ type Ledger interface {
 	// The settling of pending records: see closePending.
 	Claim(ctx context.Context, requestKey string) (*ledger.Claim, error)
 	CloseRequest(ctx context.Context, requestKey string, from ledger.ClaimState, outcome []byte) error
+	CloseUnclaimed(ctx context.Context, j *ledger.Job, outcome []byte) error
 	MarkOutcomePublished(ctx context.Context, requestKey string, outcome []byte) error
 	Discard(ctx context.Context, j *ledger.Job) error
 }
