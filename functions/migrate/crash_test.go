@@ -288,12 +288,23 @@ var crashCases = []crashCase{
 
 // crashRequest is one request of a batch.
 type crashRequest struct {
-	c      *crashCase
-	id     string
-	key    string
-	server string
-	target *events.Target
-	body   []byte
+	c       *crashCase
+	crashed bool // the first process crashed at the point
+	id      string
+	key     string
+	server  string
+	target  *events.Target
+	body    []byte
+}
+
+// want is the request's end state after a crash at point, or as if it
+// had not crashed if it did not get there (its kind never passes point,
+// or trouble gave it back first).
+func (r *crashRequest) want(point string) migrateEnd {
+	if !r.crashed {
+		return r.c.want("")
+	}
+	return r.c.want(point)
 }
 
 // TestCrash_migrate crashes requests of every kind at every boundary and
@@ -319,7 +330,7 @@ func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int) {
 	rng := rand.New(rand.NewPCG(seed, 0xc0ffee))
 	// Transient trouble the ECS client retries: a request it outlasts is
 	// given back and delivered again.
-	w.Sim.InjectRandom(ecstest.OpShowServer, 0.2, ecstest.ServerError(503))
+	w.Sim.InjectRandom(ecstest.OpShowServer, 0.4, ecstest.ServerError(503))
 
 	var reqs []*crashRequest
 	for i := range crashCases {
@@ -343,6 +354,7 @@ func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int) {
 		if !slices.Equal(p.seen, r.c.passes[:min(len(p.seen), len(r.c.passes))]) {
 			t.Errorf("%s (%s): boundaries passed %v, want a prefix of %v", r.id, r.c.name, p.seen, r.c.passes)
 		}
+		r.crashed = crashed
 		reaches := slices.Contains(r.c.passes, point)
 		switch {
 		case crashed != reaches && o.Status != StatusRetry:
@@ -387,10 +399,7 @@ func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int) {
 	snap := w.Snapshot()
 	byReq := w.ByRequest()
 	for _, r := range reqs {
-		want := r.c.want(point)
-		if !slices.Contains(r.c.passes, point) {
-			want = r.c.want("") // never crashed
-		}
+		want := r.want(point)
 		got, problems := w.endOf(r, snap, byReq[r.key])
 		for _, p := range problems {
 			t.Errorf("%s (%s, crash at %s): %s", r.id, r.c.name, point, p)
@@ -408,10 +417,7 @@ func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int) {
 		if !ok {
 			t.Fatalf("server %s gone", r.server)
 		}
-		want := r.c.want(point)
-		if !slices.Contains(r.c.passes, point) {
-			want = r.c.want("")
-		}
+		want := r.want(point)
 		onTarget := st.DedicatedHostID == r.target.DedicatedHostID
 		if wantOn := want.migrated || want.typ == events.TypeCompleted; onTarget != wantOn {
 			t.Errorf("%s (%s, crash at %s): server on %q, target %q: want on target %t", r.id, r.c.name, point,
