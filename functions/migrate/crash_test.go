@@ -162,11 +162,12 @@ type crashWorld struct {
 	t    *testing.T
 	host string          // a dedicated host with room for every server
 	lost map[string]bool // servers whose migrate answers are lost
+	pub  Publisher       // what the processes publish through
 }
 
 func newCrashWorld(t *testing.T, seed uint64) *crashWorld {
 	s := stacktest.New(t, ecstest.WithSeed(seed))
-	return &crashWorld{Stack: s, t: t, lost: map[string]bool{},
+	return &crashWorld{Stack: s, t: t, lost: map[string]bool{}, pub: s.Bus,
 		host: s.Sim.AddDedicatedHost(ecstest.HostSpec{VCPUs: 4096, MemoryMB: 4096 * 8192})}
 }
 
@@ -177,7 +178,7 @@ func (w *crashWorld) process(owner, armed string) *process {
 	tr := &crashTransport{base: w.Sim.HTTPClient().Transport, p: p, lose: func(s string) bool { return w.lost[s] }}
 	client := w.Sim.Client(ecsclient.WithHTTPClient(&http.Client{Transport: tr, Timeout: 10 * time.Second}))
 	p.h = NewHandler(HandlerConfig{ProjectID: w.Sim.ProjectID(), Region: stacktest.Region, MigrationTimeout: time.Hour, Now: w.Clock.Now},
-		func(string) (ECS, error) { return client, nil }, w.Ledger(owner), crashPublisher{base: w.Bus, p: p},
+		func(string) (ECS, error) { return client, nil }, w.Ledger(owner), crashPublisher{base: w.pub, p: p},
 		slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	p.h.crash = p.at
 	return p
@@ -314,7 +315,7 @@ func (r *crashRequest) want(point string) migrateEnd {
 func TestCrash_migrate(t *testing.T) {
 	t.Parallel()
 	perCase := stacktest.Scale(1, 4)
-	for _, seed := range stacktest.Seeds(t, 1, 6) {
+	for _, seed := range stacktest.Seeds(t, 1, 12) {
 		for _, point := range crashPoints {
 			t.Run(fmt.Sprintf("seed=%d/%s", seed, point), func(t *testing.T) {
 				t.Parallel()
@@ -332,19 +333,7 @@ func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int) {
 	// given back and delivered again.
 	w.Sim.InjectRandom(ecstest.OpShowServer, 0.4, ecstest.ServerError(503))
 
-	var reqs []*crashRequest
-	for i := range crashCases {
-		for range perCase {
-			c := &crashCases[i]
-			srv, target := c.setup(w)
-			if c.lost {
-				w.lost[srv] = true
-			}
-			id := fmt.Sprintf("crash-%d-%s-%d", seed, point, len(reqs))
-			reqs = append(reqs, &crashRequest{c: c, id: id, key: events.RequestKey(stacktest.Source, id), server: srv, target: target,
-				body: stacktest.RequestData(id, srv, map[string]any{"server_id": srv, "target": target})})
-		}
-	}
+	reqs := w.batch(fmt.Sprintf("crash-%d-%s", seed, point), perCase)
 	rng.Shuffle(len(reqs), func(i, j int) { reqs[i], reqs[j] = reqs[j], reqs[i] })
 
 	// Each request crashes its own process at the boundary.
@@ -424,6 +413,25 @@ func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int) {
 				st.DedicatedHostID, r.target.DedicatedHostID, wantOn)
 		}
 	}
+}
+
+// batch makes perCase requests of each kind, their ids starting with
+// prefix.
+func (w *crashWorld) batch(prefix string, perCase int) []*crashRequest {
+	var reqs []*crashRequest
+	for i := range crashCases {
+		for range perCase {
+			c := &crashCases[i]
+			srv, target := c.setup(w)
+			if c.lost {
+				w.lost[srv] = true
+			}
+			id := fmt.Sprintf("%s-%d", prefix, len(reqs))
+			reqs = append(reqs, &crashRequest{c: c, id: id, key: events.RequestKey(stacktest.Source, id), server: srv, target: target,
+				body: stacktest.RequestData(id, srv, map[string]any{"server_id": srv, "target": target})})
+		}
+	}
+	return reqs
 }
 
 // checkCalls checks guarantee 1 for every request of the batch: at most

@@ -122,7 +122,7 @@ type pollCrashRequest struct {
 func TestCrash_poll(t *testing.T) {
 	t.Parallel()
 	perSource := stacktest.Scale(1, 3)
-	for _, seed := range stacktest.Seeds(t, 1, 6) {
+	for _, seed := range stacktest.Seeds(t, 1, 12) {
 		for _, point := range pollCrashPoints {
 			t.Run(fmt.Sprintf("seed=%d/%s", seed, point), func(t *testing.T) {
 				t.Parallel()
@@ -203,6 +203,15 @@ func runPollCrash(t *testing.T, seed uint64, point string, perSource int) {
 	t.Logf("seed %d, crash at %s: %d requests, %d pollers died there, %d pollers, %d rounds, %d ECS faults, %d errors counted",
 		seed, point, len(reqs), died, owners, rounds+1, faults, summary.Errors)
 
+	checkAllDone(t, e, reqs)
+}
+
+// checkAllDone checks that every request is done: exactly the terminal
+// event its state leads to, once (by id and by content), its claim
+// finished with that event and marked published, and nothing left: no
+// job, watch or pending record, no lock.
+func checkAllDone(t *testing.T, e *env, reqs []pollCrashRequest) {
+	t.Helper()
 	snap := e.Snapshot()
 	byReq := e.ByRequest()
 	for _, r := range reqs {
