@@ -191,15 +191,18 @@ func leaderKilled(t *testing.T, point string) {
 	reqs := e.batch(1)
 	p, _ := e.poller("poll-1", func(p *Policy) { p.Concurrency = 2 })
 	killed := -1
-	var once sync.Once
+	var (
+		once    sync.Once
+		killErr error
+	)
 	p.crash = func(pt string) {
 		if pt == point {
-			once.Do(func() { killed = e.killLeader(e.LedgerConfig.Bucket) })
+			once.Do(func() { killed, killErr = e.killLeader(e.LedgerConfig.Bucket) })
 		}
 	}
 	sum, rounds := tickUntilDone(t, e, reqs, p, 400)
 	if killed < 0 {
-		t.Fatal("no leader was killed")
+		t.Fatalf("no leader was killed: %v", killErr)
 	}
 	t.Logf("leader %d killed at %s: %d requests done in %d rounds, %d errors counted", killed, point, len(reqs), rounds, sum.Errors)
 	e.WaitCurrent()
@@ -211,27 +214,29 @@ func leaderKilled(t *testing.T, point string) {
 }
 
 // killLeader shuts down the member leading the ledger bucket's stream and
-// returns its index.
-func (e *env) killLeader(bucket string) int {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// returns its index. It runs on a tick's worker, so it reports trouble
+// rather than failing the test.
+func (e *env) killLeader(bucket string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st, err := e.JetStream().Stream(ctx, "KV_"+bucket)
 	if err != nil {
-		e.t.Fatal(err)
+		return -1, err
 	}
 	info, err := st.Info(ctx)
-	if err != nil || info.Cluster == nil {
-		e.t.Fatalf("stream info: %+v, %v", info, err)
+	if err != nil {
+		return -1, err
+	}
+	if info.Cluster == nil {
+		return -1, errors.New("stream info without cluster")
 	}
 	for i, s := range e.Cluster.Servers() {
 		if s.Name() == info.Cluster.Leader {
 			s.Shutdown()
-			return i
+			return i, nil
 		}
 	}
-	e.t.Fatalf("leader %q is no member", info.Cluster.Leader)
-	return -1
+	return -1, fmt.Errorf("leader %q is no member", info.Cluster.Leader)
 }
 
 // flakyPublisher fails publishes at random by its seed: some are never
