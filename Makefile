@@ -15,7 +15,7 @@ BENCHTIME ?= 1s
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE         := $(BIN)/aws-lambda-rie
 
-.PHONY: all test fmt-check vet unit build fuzz bench demo clean tools
+.PHONY: all test fmt-check vet unit build fuzz bench demo clean tools soak
 
 all: test build
 
@@ -56,6 +56,14 @@ build-MigrateFunction:
 
 build-PollFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(ARTIFACTS_DIR)/bootstrap ./functions/poll
+
+## soak: the crash and NATS-trouble harnesses in their long forms
+## (COLDMOVE_SOAK=1): every crash point of migrate and poll under a dozen
+## seeds with more requests, the cluster's leader killed at every step of a
+## tick, more publish-timeout seeds, with the race detector; a few minutes.
+## `make test` runs their short forms. Replay seeds with COLDMOVE_SEEDS=3,7.
+soak:
+	COLDMOVE_SOAK=1 $(GO) test -race -run 'Crash|Trouble|Soak' -count=1 -timeout 30m ./functions/... ./e2e/...
 
 ## fuzz: every fuzz target for FUZZTIME each.
 fuzz:

@@ -26,10 +26,10 @@
 // time staleness is measured from), but it moves the claim's revision.
 // A claim left in progress for longer than [Config.ClaimStaleAfter]
 // can be taken over, and [ClaimResult.MayHaveSubmitted] tells the new owner
-// whether the previous owner may already have called the API. Only a claim
-// on which nothing reached the API is deleted: [Ledger.ReleaseClaim] while
-// claimed, [Ledger.ReleaseUnsent] also while submitting when the client
-// knows the call was not processed.
+// whether the previous owner may already have called the API. A claim in
+// progress is never deleted: [Ledger.ReleaseUnsent] gives it back
+// (claimed, with no owner and its last error) when nothing reached the
+// API, and the next delivery takes it at once.
 //
 // The poll function finishes claims it does not own: [Ledger.FinishRequest]
 // records a job's outcome on its request's claim by compare-and-set,
@@ -60,6 +60,17 @@
 // over after a crash re-publishes the same bytes ([Job.Outcome]). Once
 // JetStream has acknowledged the event and the claim is finished,
 // [Ledger.Remove] deletes the record together with its server lock.
+//
+// A pending record (a [Job] with Pending set, record id [PendingRecordID])
+// makes sure a request ends even if no call is ever submitted for it and
+// no delivery comes again. [Ledger.RecordPending] writes it, due at the
+// request's deadline, for a new request before its claim, and
+// [Ledger.DropPending] removes it once the claim is submitted or its
+// outcome acknowledged. If it comes due, the poll function reads the
+// claim and closes the request: [Ledger.CloseRequest] from claimed or
+// submitting, [Ledger.CloseUnclaimed] when there is no claim (its handler
+// stopped before claiming it); a submitted or finished claim needs no
+// closing, and [Ledger.Discard] removes the record.
 //
 // # Retention
 //

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/coldmove/coldmove/ids"
 )
 
 // maxFinishRounds bounds the read-modify-write retries of the calls that
@@ -132,6 +134,50 @@ func (l *Ledger) CloseRequest(ctx context.Context, requestKey string, from Claim
 		c.State, c.Outcome, c.Owner, c.Updated = StateFinished, out, "", l.now()
 		return true, nil
 	})
+}
+
+// CloseUnclaimed finishes with outcome (structured CloudEvent JSON) the
+// request of the pending record j ([Job.Pending]) when the request has no
+// claim: its handler stopped between writing the pending record and
+// claiming the request, and no delivery came again. It creates the
+// request's claim, finished, owned by nobody, so that a delivery coming
+// later finds the request finished. The outcome is not published yet:
+// publish it, then [Ledger.MarkOutcomePublished].
+//
+// A claim that exists meanwhile gives an error matching [ErrConflict]:
+// decide again from it. A record written [Config.ClaimTTL] or longer ago
+// gives [ErrNotFound]: its request may have been claimed, finished and its
+// claim expired since, so nothing is closed and the record is stale.
+func (l *Ledger) CloseUnclaimed(ctx context.Context, j *Job, outcome []byte) error {
+	const op = "close unclaimed request"
+	if !j.Pending {
+		return fmt.Errorf("ledger: %s: record %s is not a pending record", op, j.RecordID())
+	}
+	out, err := checkOutcome(op, j.RequestKey, outcome)
+	if err != nil {
+		return err
+	}
+	if err := checkID(ids.Server, j.ServerID); err != nil {
+		return fmt.Errorf("ledger: %s %s: %w", op, j.RequestKey, err)
+	}
+	now := l.now()
+	if age := now.Sub(j.Created); age >= l.cfg.ClaimTTL {
+		return fmt.Errorf("ledger: %s %s: %w: the pending record is %s old, the claims' TTL %s", op, j.RequestKey, ErrNotFound, age, l.cfg.ClaimTTL)
+	}
+	c := &Claim{RequestKey: j.RequestKey, Source: j.RequestSource, RequestID: j.RequestID, ServerID: j.ServerID,
+		Deadline: j.Deadline.UTC(), State: StateFinished, Outcome: out, Created: now, Updated: now}
+	_, err = l.writeClaim(ctx, c, 0)
+	if ex := asExists(err); ex != nil {
+		existing := &Claim{}
+		if err := ex.decode(claimKey(c.RequestKey), existing); err != nil {
+			return err
+		}
+		return fmt.Errorf("ledger: %s %s: %w: the request is claimed (%s)", op, j.RequestKey, ErrConflict, existing.State)
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: %s %s: %w", op, j.RequestKey, err)
+	}
+	return nil
 }
 
 // StateError reports a claim found in a state other than the one a change

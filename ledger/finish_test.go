@@ -187,6 +187,7 @@ func TestFinishRequest_concurrentPollers(t *testing.T) {
 				}
 			}
 			errs := make([]error, n)
+			key := c.RequestKey // MarkSubmitting below rewrites *c
 			var wg sync.WaitGroup
 			// The migrate owner refreshes its claim twice meanwhile; once
 			// the claim is finished its copy is stale.
@@ -198,7 +199,7 @@ func TestFinishRequest_concurrentPollers(t *testing.T) {
 				}
 			})
 			for i := range n {
-				wg.Go(func() { errs[i] = pollers[i].FinishRequest(ctx, c.RequestKey, outcomes[i]) })
+				wg.Go(func() { errs[i] = pollers[i].FinishRequest(ctx, key, outcomes[i]) })
 			}
 			wg.Wait()
 			got, err := migrate.GetClaim(ctx, c.Source, c.RequestID)

@@ -136,3 +136,29 @@ func (l *Ledger) ReleaseLock(ctx context.Context, lk *Lock) error {
 	}
 	return nil
 }
+
+// ReleaseLeftLock releases the lock a finished request left on its server
+// (its handler stopped between finishing the claim and releasing the
+// lock): the lock on c's server is deleted if c's request holds it and is
+// done with it, by the rule [Ledger.AcquireLock] applies to take a lock
+// over (the claim finished, no job record left). A lock that is absent,
+// held by another request, or still needed is left alone.
+func (l *Ledger) ReleaseLeftLock(ctx context.Context, c *Claim) error {
+	lk, err := l.getLock(ctx, c.ServerID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("ledger: release left lock on server %s: %w", c.ServerID, err)
+	case lk.RequestKey != c.RequestKey:
+		return nil
+	}
+	orphan, _, err := l.orphaned(ctx, lk)
+	if err != nil {
+		return fmt.Errorf("ledger: release left lock on server %s: %w", c.ServerID, err)
+	}
+	if !orphan {
+		return nil
+	}
+	return l.ReleaseLock(ctx, lk)
+}

@@ -339,3 +339,50 @@ func TestAcquireLock_caseOfServerID(t *testing.T) {
 		t.Fatalf("AcquireLock(%s) = %v, want ErrLocked: both spellings name one server", upper.ServerID, err)
 	}
 }
+
+// ReleaseLeftLock frees the lock a finished request left behind, and only
+// that: not while the request is at work or still has its job record, not
+// another request's lock.
+func TestReleaseLeftLock(t *testing.T) {
+	t.Parallel()
+	_, l, _ := setup(t)
+	ctx := t.Context()
+	lockOf := func(c *ledger.Claim) *ledger.Lock {
+		t.Helper()
+		snap, err := l.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap.Lock(c.ServerID)
+	}
+
+	a := mustClaim(t, l, sameServer(1)).Claim
+	if _, err := l.AcquireLock(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ReleaseLeftLock(ctx, a); err != nil || lockOf(a) == nil {
+		t.Fatalf("request at work: ReleaseLeftLock = %v, lock %+v; want it kept", err, lockOf(a))
+	}
+	submitAndFinish(t, l, a, true)
+	if err := l.ReleaseLeftLock(ctx, a); err != nil || lockOf(a) == nil {
+		t.Fatalf("finished with its job record left: ReleaseLeftLock = %v, lock %+v; want it kept", err, lockOf(a))
+	}
+
+	b := mustClaim(t, l, request(2)).Claim
+	if _, err := l.AcquireLock(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.FinishClaim(ctx, b, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	other := mustClaim(t, l, ledger.RequestRef{Source: "urn:coldmove:test", ID: "req-other", ServerID: b.ServerID}).Claim
+	if err := l.ReleaseLeftLock(ctx, other); err != nil || lockOf(b) == nil {
+		t.Fatalf("another request's lock: ReleaseLeftLock = %v, lock %+v; want it kept", err, lockOf(b))
+	}
+	if err := l.ReleaseLeftLock(ctx, b); err != nil || lockOf(b) != nil {
+		t.Fatalf("finished, nothing left: ReleaseLeftLock = %v, lock %+v; want it released", err, lockOf(b))
+	}
+	if err := l.ReleaseLeftLock(ctx, b); err != nil {
+		t.Errorf("no lock: ReleaseLeftLock = %v", err)
+	}
+}

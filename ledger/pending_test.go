@@ -96,3 +96,50 @@ func TestCloseRequest(t *testing.T) {
 		t.Errorf("close with a bad key: %v", err)
 	}
 }
+
+// A pending record without a claim (its handler stopped before claiming
+// the request) is closed by creating the claim, finished; not when a claim
+// appeared meanwhile, nor when the record is so old that its request's
+// claim may have expired.
+func TestCloseUnclaimed(t *testing.T) {
+	t.Parallel()
+	_, l, clk := setup(t)
+	ctx := t.Context()
+	deadline := clk.Now().Add(time.Hour)
+	rec, err := l.RecordPending(ctx, pendingJob(1, deadline))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Hour)
+	outcome := timedOutJSON(t, 1, "")
+	if err := l.CloseUnclaimed(ctx, rec, outcome); err != nil {
+		t.Fatalf("CloseUnclaimed: %v", err)
+	}
+	c, err := l.Claim(ctx, rec.RequestKey)
+	if err != nil || c.State != ledger.StateFinished || c.Owner != "" || c.OutcomePublished || string(c.Outcome) != string(outcome) ||
+		c.ServerID != rec.ServerID || !c.Deadline.Equal(deadline) {
+		t.Fatalf("claim %+v, %v", c, err)
+	}
+	// A delivery coming now finds the request finished.
+	if res := mustClaim(t, l, request(1)); res.Status != ledger.ClaimFinished {
+		t.Errorf("ClaimRequest after the close: %s", res.Status)
+	}
+	if err := l.CloseUnclaimed(ctx, rec, outcome); !errors.Is(err, ledger.ErrConflict) {
+		t.Errorf("closing a claimed request: %v, want ErrConflict", err)
+	}
+
+	old, err := l.RecordPending(ctx, pendingJob(2, clk.Now().Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(testConfig().ClaimTTL)
+	if err := l.CloseUnclaimed(ctx, old, timedOutJSON(t, 2, "")); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("a record older than the claim TTL: %v, want ErrNotFound", err)
+	}
+	if _, err := l.Claim(ctx, old.RequestKey); !errors.Is(err, ledger.ErrNotFound) {
+		t.Errorf("claim of the stale record: %v, want none", err)
+	}
+	if err := l.CloseUnclaimed(ctx, &ledger.Job{RequestKey: rec.RequestKey}, outcome); err == nil {
+		t.Error("CloseUnclaimed of a record that is not pending succeeded")
+	}
+}

@@ -23,6 +23,7 @@ type Clients func(region string) (ECS, error)
 // Ledger is what the handler needs of the ledger: request claims, server
 // locks and job records.
 type Ledger interface {
+	Claim(ctx context.Context, requestKey string) (*ledger.Claim, error)
 	ClaimRequest(ctx context.Context, r ledger.RequestRef) (ledger.ClaimResult, error)
 	MarkCalling(ctx context.Context, c *ledger.Claim, call ledger.Call) error
 	MarkSubmitted(ctx context.Context, c *ledger.Claim, jobID string, accepted []byte) error
@@ -34,6 +35,7 @@ type Ledger interface {
 	ReleaseUnsent(ctx context.Context, c *ledger.Claim, lastErr string) error
 	AcquireLock(ctx context.Context, c *ledger.Claim) (*ledger.Lock, error)
 	ReleaseLock(ctx context.Context, lk *ledger.Lock) error
+	ReleaseLeftLock(ctx context.Context, c *ledger.Claim) error
 	RecordJob(ctx context.Context, j ledger.Job) (*ledger.Job, error)
 	RecordPending(ctx context.Context, j ledger.Job) (*ledger.Job, error)
 	DropPending(ctx context.Context, requestKey string) error

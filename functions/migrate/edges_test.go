@@ -265,3 +265,87 @@ func TestHandle_troubleUntilTheDeadlineEndsDeadlineExceeded(t *testing.T) {
 		t.Errorf("left behind: %+v %+v", snap.Jobs, snap.Locks)
 	}
 }
+
+// failingPublisher refuses every publish, as JetStream unreachable would.
+type failingPublisher struct{}
+
+func (failingPublisher) Publish(context.Context, event.Event) (bus.PublishResult, error) {
+	return bus.PublishResult{}, context.DeadlineExceeded
+}
+
+// A rejection whose event cannot be published keeps the request's pending
+// record: if no delivery comes again, poll publishes the outcome recorded
+// on the claim at the deadline. (The record used to go before publishing,
+// and a handler that stopped there left an outcome nobody would publish.)
+// The redelivery publishes it, then clears the pending record and the lock.
+func TestHandle_unpublishedOutcomeKeepsThePendingRecord(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := e.sim.AddServer(ecstest.ServerSpec{Status: "ACTIVE"})
+	req := e.request(srv, events.HostTarget(e.host))
+	p, _ := events.Decode(nil, req)
+	if o := e.handlerWith(failingPublisher{}, nil, nil).HandleMessage(t.Context(), nil, req); o.Status != StatusRetry {
+		t.Fatalf("first delivery: %+v", o)
+	}
+	snap := e.Snapshot()
+	if c := snap.Claim(p.Source, p.ID); c == nil || c.State != ledger.StateFinished || c.OutcomePublished {
+		t.Fatalf("claim %+v, want finished, not published", c)
+	}
+	if snap.Job(ledger.PendingRecordID(p.Key())) == nil {
+		t.Fatal("the pending record went before the outcome was published")
+	}
+
+	if o := e.h.HandleMessage(t.Context(), nil, req); o.Status != StatusDuplicate || o.EventType != events.TypeRejected {
+		t.Fatalf("redelivery: %+v", o)
+	}
+	e.only(t)
+	snap = e.Snapshot()
+	if c := snap.Claim(p.Source, p.ID); c == nil || !c.OutcomePublished {
+		t.Errorf("claim %+v, want marked published", c)
+	}
+	if len(snap.Jobs) != 0 || len(snap.Locks) != 0 {
+		t.Errorf("left behind: records %+v, locks %+v", snap.Jobs, snap.Locks)
+	}
+}
+
+// claimFailing is the ledger, but claiming fails, as it does when the
+// handler stops right there.
+type claimFailing struct{ *ledger.Ledger }
+
+func (claimFailing) ClaimRequest(context.Context, ledger.RequestRef) (ledger.ClaimResult, error) {
+	return ledger.ClaimResult{}, context.DeadlineExceeded
+}
+
+// A new request's pending record is written before its claim, so that a
+// handler that gets no further and a request never delivered again still
+// end at the deadline (poll closes a pending record without a claim). The
+// claim used to come first: stopping between the two left a claim that
+// only a redelivery would ever look at.
+func TestHandle_pendingRecordComesBeforeTheClaim(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	srv := e.sim.AddServer(ecstest.ServerSpec{})
+	req := e.request(srv, events.HostTarget(e.host))
+	p, _ := events.Decode(nil, req)
+	client := e.sim.Client()
+	h := NewHandler(HandlerConfig{ProjectID: e.sim.ProjectID(), Region: stacktest.Region, MigrationTimeout: time.Hour, Now: e.clock.Now},
+		func(string) (ECS, error) { return client, nil }, claimFailing{e.ledger}, e.bus, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	if o := h.HandleMessage(t.Context(), nil, req); o.Status != StatusRetry || o.Reason != "ledger_unavailable" {
+		t.Fatalf("outcome %+v", o)
+	}
+	snap := e.Snapshot()
+	pend := snap.Job(ledger.PendingRecordID(p.Key()))
+	if pend == nil || !pend.Pending || !pend.NextPoll.Equal(e.clock.Now().Add(time.Hour).Truncate(time.Second)) {
+		t.Fatalf("pending record %+v; want one due at the deadline", pend)
+	}
+	if len(snap.Claims) != 0 || e.sim.MigrateCalls(srv) != 0 {
+		t.Fatalf("claims %+v, calls %d", snap.Claims, e.sim.MigrateCalls(srv))
+	}
+	// The next delivery finds the record and goes on as usual.
+	if o := e.h.HandleMessage(t.Context(), nil, req); o.Status != StatusAccepted {
+		t.Fatalf("redelivery: %+v", o)
+	}
+	if snap := e.Snapshot(); snap.Job(ledger.PendingRecordID(p.Key())) != nil {
+		t.Error("pending record kept after the call was submitted")
+	}
+}

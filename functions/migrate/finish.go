@@ -36,7 +36,10 @@ func (h *Handler) complete(ctx context.Context, r *request) Outcome {
 
 // finish records a terminal outcome on the claim, frees the server and
 // publishes the event. The claim is finished before publishing, so a
-// redelivery after a failed publish re-publishes the same event.
+// redelivery after a failed publish re-publishes the same event. The
+// pending record goes only once JetStream acknowledged the event: if the
+// handler stops before that and no delivery comes again, poll publishes
+// the claim's outcome at the deadline.
 func (h *Handler) finish(ctx context.Context, r *request, e event.Event, st Status, reason, msg string) Outcome {
 	js, err := events.Structured(e)
 	if err != nil {
@@ -47,6 +50,7 @@ func (h *Handler) finish(ctx context.Context, r *request, e event.Event, st Stat
 		// API refused one: nothing was processed.
 		return h.abandon(ctx, r, "ledger_unavailable", fmt.Errorf("finish claim: %w", err), 0)
 	}
+	h.crashAt(crashFinished)
 	if r.lock != nil {
 		if err := h.ledger.ReleaseLock(ctx, r.lock); err != nil {
 			// The claim is finished, so the next request for this server
@@ -54,13 +58,13 @@ func (h *Handler) finish(ctx context.Context, r *request, e event.Event, st Stat
 			h.log.WarnContext(ctx, "server lock not released", "error", err)
 		}
 	}
-	h.dropPending(ctx, r)
 	o := h.publish(ctx, r, e, st)
 	if o.Status == st {
 		o.Reason, o.Message = reason, msg
 	}
 	if !o.Retryable() {
 		h.markOutcomePublished(ctx, r, js)
+		h.dropPending(ctx, r)
 	}
 	return o
 }
@@ -82,6 +86,7 @@ func (h *Handler) publish(ctx context.Context, r *request, e event.Event, st Sta
 		// The outcome is recorded; a redelivery publishes it again.
 		return h.retry(ctx, r, "nats_unavailable", fmt.Errorf("publish %s: %w", e.Type(), err), 0)
 	}
+	h.crashAt(crashPublished)
 	o := Outcome{Status: st, RequestID: r.p.ID, ServerID: r.p.ServerID, EventID: e.ID(), EventType: e.Type()}
 	if r.claim != nil {
 		o.JobID = r.claim.JobID
@@ -96,7 +101,9 @@ func (h *Handler) publish(ctx context.Context, r *request, e event.Event, st Sta
 // is on the stream when the claim says JetStream acknowledged it: nothing
 // is published again, however late the duplicate (guarantee 6).
 // Otherwise the outcome recorded on the claim is published, byte for
-// byte, and marked.
+// byte, and marked. Either way it then clears what a handler that stopped
+// after finishing the claim may have left: the pending record and the
+// server lock.
 func (h *Handler) republish(ctx context.Context, r *request) Outcome {
 	c := r.claim
 	e, err := events.ParseStructured(c.Outcome)
@@ -105,6 +112,7 @@ func (h *Handler) republish(ctx context.Context, r *request) Outcome {
 	}
 	if c.OutcomePublished {
 		h.log.InfoContext(ctx, "duplicate of a finished request: its outcome is on the stream already", "event_type", e.Type())
+		h.tidy(ctx, r)
 		return Outcome{Status: StatusDuplicate, RequestID: r.p.ID, ServerID: r.p.ServerID, JobID: c.JobID, EventID: e.ID(), EventType: e.Type()}
 	}
 	h.log.InfoContext(ctx, "duplicate request: outcome published again", "event_type", e.Type())
@@ -112,8 +120,20 @@ func (h *Handler) republish(ctx context.Context, r *request) Outcome {
 	if o.Status != StatusRetry {
 		o.Status = StatusDuplicate
 		h.markOutcomePublished(ctx, r, c.Outcome)
+		h.tidy(ctx, r)
 	}
 	return o
+}
+
+// tidy removes the pending record and the server lock a finished request
+// may have left behind; what it cannot remove, poll removes at the
+// request's deadline, and the next request for the server takes the lock
+// over.
+func (h *Handler) tidy(ctx context.Context, r *request) {
+	h.dropPending(ctx, r)
+	if err := h.ledger.ReleaseLeftLock(ctx, r.claim); err != nil {
+		h.log.WarnContext(ctx, "server lock left by a finished request not released", "error", err)
+	}
 }
 
 // resume finishes the work of a request whose migration was submitted:
@@ -225,15 +245,17 @@ func (h *Handler) rejectUnreadable(ctx context.Context, err error) Outcome {
 }
 
 // recordPending writes the request's pending record before anything is
-// sent for it: if no call is ever submitted and no delivery comes again (a
-// crash, a queue that gave up), the poll function closes the request at
-// its deadline with its last error.
+// sent for it (for a new request, before it is claimed): if no call is
+// ever submitted and no delivery comes again (a crash, a queue that gave
+// up), the poll function closes the request at its deadline with its last
+// error.
 func (h *Handler) recordPending(ctx context.Context, r *request) error {
 	j := h.jobOf(r, "")
 	j.Power = nil
 	if _, err := h.ledger.RecordPending(ctx, j); err != nil {
 		return fmt.Errorf("record pending: %w", err)
 	}
+	h.crashAt(crashPending)
 	return nil
 }
 

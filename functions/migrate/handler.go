@@ -28,6 +28,10 @@ type Handler struct {
 	accessKey       string        // the start of the access key, for the log
 	headroom        time.Duration // kept from the API for recording and publishing
 	now             func() time.Time
+
+	// crash, when set (by the crash tests only), is called at each step
+	// boundary (crash.go).
+	crash func(point string)
 }
 
 // HandlerConfig configures a [Handler].
@@ -129,11 +133,26 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 		r.deadline = h.now().Add(h.timeout).UTC().Truncate(time.Second)
 	}
 
+	// A request the ledger does not know gets its pending record before
+	// its claim: a handler that stops between the two leaves a record
+	// that poll closes at the deadline, where a claim alone would wait
+	// for a delivery that may never come.
+	pending := false
+	if _, err := h.ledger.Claim(ctx, p.Key()); errors.Is(err, ledger.ErrNotFound) {
+		if err := h.recordPending(ctx, r); err != nil {
+			return h.retry(ctx, r, "ledger_unavailable", err, 0)
+		}
+		pending = true
+	} else if err != nil {
+		return h.retry(ctx, r, "ledger_unavailable", fmt.Errorf("read claim: %w", err), 0)
+	}
+
 	res, err := h.ledger.ClaimRequest(ctx, ledger.RequestRef{Source: p.Source, ID: p.ID, ServerID: p.ServerID, Deadline: r.deadline})
 	if err != nil {
 		return h.retry(ctx, r, "ledger_unavailable", fmt.Errorf("claim request: %w", err), 0)
 	}
 	r.claim = res.Claim
+	h.crashAt(crashClaimed)
 	if !res.Claim.Deadline.IsZero() {
 		r.deadline = res.Claim.Deadline // fixed when first claimed
 	}
@@ -173,8 +192,10 @@ func (h *Handler) handle(ctx context.Context, p *events.Placement) Outcome {
 	if !h.now().Before(r.deadline) {
 		return h.reject(ctx, r, events.DeadlineExceeded(r.deadline, r.claim.LastError))
 	}
-	if err := h.recordPending(ctx, r); err != nil {
-		return h.abandon(ctx, r, "ledger_unavailable", err, 0)
+	if !pending {
+		if err := h.recordPending(ctx, r); err != nil {
+			return h.abandon(ctx, r, "ledger_unavailable", err, 0)
+		}
 	}
 	return h.submit(ctx, r)
 }

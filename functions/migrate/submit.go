@@ -48,6 +48,7 @@ func (h *Handler) submit(ctx context.Context, r *request) Outcome {
 		return h.abandon(ctx, r, "ledger_unavailable", fmt.Errorf("lock server: %w", err), 0)
 	}
 	r.lock = lk
+	h.crashAt(crashLocked)
 
 	ecs, err := h.ecs(r.origin.Region)
 	if err != nil {
@@ -68,6 +69,7 @@ func (h *Handler) submit(ctx context.Context, r *request) Outcome {
 		}
 		return h.abandon(ctx, r, "api_unavailable", fmt.Errorf("show server: %w", err), 0)
 	}
+	h.crashAt(crashPreflight)
 	if srv.On(r.p.Target.DedicatedHostID) {
 		return h.complete(ctx, r)
 	}
@@ -83,12 +85,14 @@ func (h *Handler) submit(ctx context.Context, r *request) Outcome {
 	if err := h.ledger.MarkCalling(ctx, r.claim, r.call); err != nil {
 		return h.abandon(ctx, r, "ledger_unavailable", fmt.Errorf("mark submitting: %w", err), 0)
 	}
+	h.crashAt(crashSubmitting)
 	var jobID string
 	if r.call == ledger.CallStop {
 		jobID, err = ecs.BatchStopServers(apiCtx, r.origin.ProjectID, []string{r.p.ServerID}, r.p.Power.Stop == events.StopHard)
 	} else {
 		jobID, err = ecs.MigrateServer(apiCtx, r.origin.ProjectID, r.p.ServerID, ecsclient.Target{DedicatedHostID: r.p.Target.DedicatedHostID})
 	}
+	h.crashAt(crashAnswered)
 	switch {
 	case err == nil && r.call == ledger.CallStop:
 		return h.stopping(ctx, r, jobID)
@@ -179,6 +183,7 @@ func (h *Handler) recordJob(ctx context.Context, r *request, jobID string) error
 		return fmt.Errorf("record job: %w", err)
 	}
 	h.dropPending(ctx, r)
+	h.crashAt(crashRecorded)
 	return nil
 }
 

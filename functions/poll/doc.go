@@ -36,6 +36,13 @@
 //     moving (RESIZE, resize_*) or not moved yet is watched until the
 //     deadline, then timedout; a server that is gone is
 //     failed/server_not_found.
+//   - a pending record (due at the deadline of a request on which migrate
+//     submitted no call: trouble on every delivery, or a handler that
+//     stopped, and no delivery came again): the request's claim says what
+//     became of it. Submitted, the record goes; finished, its outcome is
+//     published unless it was, and the record goes; claimed, or never
+//     claimed at all, it ends rejected/deadline_exceeded with its last
+//     error; submitting (the call may have been sent), timedout.
 //   - transient trouble (ECS 5xx, network errors, NATS) is counted and
 //     retried at a later poll, never turned into an outcome; throttling
 //     backs the project off: its jobs are left alone for a while.

@@ -46,7 +46,13 @@ type env struct {
 // newEnv starts the world; opts configure the simulator.
 func newEnv(tb testing.TB, opts ...ecstest.Option) *env {
 	tb.Helper()
-	s := stacktest.New(tb, opts...)
+	return envOn(tb, stacktest.New(tb, opts...))
+}
+
+// envOn is the world on a stack already started (a cluster, say); nats is
+// nil on a cluster.
+func envOn(tb testing.TB, s *stacktest.Stack) *env {
+	tb.Helper()
 	e := &env{Stack: s, t: tb, clock: s.Clock, sim: s.Sim, nats: s.NATS, bus: s.Bus}
 	e.cfg = defaultConfig()
 	e.cfg.ECS, e.cfg.Bus, e.cfg.Ledger = s.ECSConfig(), s.BusConfig, s.LedgerConfig

@@ -129,6 +129,7 @@ func (p *Poller) record(ctx context.Context, j *ledger.Job, e event.Event, r *re
 		p.reschedule(ctx, j, p.retryAt(j), r)
 		return
 	}
+	p.crashAt(crashRecorded)
 	p.deliver(ctx, j, r)
 }
 
@@ -154,6 +155,7 @@ func (p *Poller) deliver(ctx context.Context, j *ledger.Job, r *result) {
 		p.reschedule(ctx, j, p.retryAt(j), r)
 		return
 	}
+	p.crashAt(crashPublished)
 	r.outcome = e.Type()
 	p.log.InfoContext(ctx, "outcome published", "type", e.Type(), "subject", ack.Subject,
 		"sequence", ack.Sequence, "duplicate", ack.Duplicate, "republished", r.republished)
@@ -172,6 +174,7 @@ func (p *Poller) deliver(ctx context.Context, j *ledger.Job, r *result) {
 		p.reschedule(ctx, j, p.retryAt(j), r)
 		return
 	}
+	p.crashAt(crashFinished)
 
 	err = p.led.Remove(ctx, j)
 	switch {

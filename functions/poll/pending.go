@@ -23,7 +23,9 @@ import (
 //     no delivery came again, or none will): the request ends
 //     rejected/deadline_exceeded with the claim's last error;
 //   - submitting (the call may have been sent, its owner is gone): the
-//     request ends timedout, its outcome unknown.
+//     request ends timedout, its outcome unknown;
+//   - none (its handler stopped before claiming it, see closeUnclaimed):
+//     the request ends rejected/deadline_exceeded.
 //
 // The outcome is recorded on the claim first (ledger.CloseRequest, by
 // compare-and-set against the state read, so that an owner still at work
@@ -35,8 +37,8 @@ func (p *Poller) closePending(ctx context.Context, j *ledger.Job, r *result) {
 	c, err := p.led.Claim(ctx, j.RequestKey)
 	switch {
 	case errors.Is(err, ledger.ErrNotFound):
-		// The claim expired long after the request finished.
-		p.discard(ctx, j, r)
+		p.crashAt(crashPolled)
+		p.closeUnclaimed(ctx, j, r)
 		return
 	case err != nil:
 		r.errors++
@@ -44,6 +46,7 @@ func (p *Poller) closePending(ctx context.Context, j *ledger.Job, r *result) {
 		p.reschedule(ctx, j, p.retryAt(j), r)
 		return
 	}
+	p.crashAt(crashPolled)
 	switch c.State {
 	case ledger.StateSubmitted:
 		p.discard(ctx, j, r)
@@ -63,6 +66,7 @@ func (p *Poller) closePending(ctx context.Context, j *ledger.Job, r *result) {
 		if raw, err = events.Structured(e); err == nil {
 			err = p.led.CloseRequest(ctx, j.RequestKey, c.State, raw)
 			if err == nil {
+				p.crashAt(crashRecorded)
 				p.log.InfoContext(ctx, "request closed at its deadline", "state", string(c.State), "type", e.Type())
 				p.publishClosed(ctx, j, raw, false, r)
 				return
@@ -75,6 +79,44 @@ func (p *Poller) closePending(ctx context.Context, j *ledger.Job, r *result) {
 	}
 	// The claim moved on under us (or trouble): decide again soon.
 	p.reschedule(ctx, j, p.retryAt(j), r)
+}
+
+// closeUnclaimed settles, at its deadline, the pending record of a request
+// that has no claim: its handler stopped between writing the record and
+// claiming the request, and no delivery came again. The request ends
+// rejected/deadline_exceeded, recorded as its finished claim
+// (ledger.CloseUnclaimed) and then published as any closed request. A
+// claim that appeared meanwhile is decided on at the next look; a record
+// older than the claims' TTL goes quietly, as its request's claim may
+// have expired since it finished.
+func (p *Poller) closeUnclaimed(ctx context.Context, j *ledger.Job, r *result) {
+	now := p.now()
+	if now.Before(j.Deadline) {
+		p.reschedule(ctx, j, j.Deadline, r) // not due yet: a clock apart
+		return
+	}
+	e, err := events.NewRejected(originOf(j), events.DeadlineExceeded(j.Deadline, "the request was never claimed: its handler stopped first"), now)
+	var raw []byte
+	if err == nil {
+		raw, err = events.Structured(e)
+	}
+	if err == nil {
+		err = p.led.CloseUnclaimed(ctx, j, raw)
+	}
+	switch {
+	case err == nil:
+		p.crashAt(crashRecorded)
+		p.log.InfoContext(ctx, "request closed at its deadline, never claimed", "type", e.Type())
+		p.publishClosed(ctx, j, raw, false, r)
+	case errors.Is(err, ledger.ErrNotFound):
+		p.discard(ctx, j, r)
+	case errors.Is(err, ledger.ErrConflict):
+		p.reschedule(ctx, j, p.retryAt(j), r) // claimed meanwhile: decide again
+	default:
+		r.errors++
+		p.log.ErrorContext(ctx, "close an unclaimed request", "error", err)
+		p.reschedule(ctx, j, p.retryAt(j), r)
+	}
 }
 
 // closing is the terminal event of a request closed at its deadline in
@@ -102,11 +144,13 @@ func (p *Poller) publishClosed(ctx context.Context, j *ledger.Job, outcome []byt
 			p.reschedule(ctx, j, p.retryAt(j), r)
 			return
 		}
+		p.crashAt(crashPublished)
 		r.outcome = e.Type()
 		if err := p.led.MarkOutcomePublished(ctx, j.RequestKey, outcome); err != nil {
 			p.log.WarnContext(ctx, "outcome published but not marked so on the claim", "error", err)
 		}
 	}
+	p.crashAt(crashFinished)
 	if err := p.led.Remove(ctx, j); err != nil && !errors.Is(err, ledger.ErrLockLeft) {
 		r.errors++
 		p.log.ErrorContext(ctx, "remove the pending record", "error", err)

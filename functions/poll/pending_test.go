@@ -13,11 +13,12 @@ import (
 	"github.com/coldmove/coldmove/ledger"
 )
 
-// claimPending does what migrate does before it sends anything: claim the
-// request, lock the server and record the pending record, due at the
-// deadline. then says how far it got: "released" (trouble, given back),
-// "claimed" (its owner crashed), "submitting" (crashed mid-call),
-// "submitted" (the call made, a job record of its own).
+// claimPending does what migrate does before it sends anything: record
+// the pending record, due at the deadline, claim the request and lock the
+// server. then says how far it got: "unclaimed" (crashed before
+// claiming), "released" (trouble, given back), "claimed" (its owner
+// crashed), "submitting" (crashed mid-call), "submitted" (the call made, a
+// job record of its own).
 func (e *env) claimPending(then string) (request, *ledger.Claim) {
 	e.t.Helper()
 	ctx := context.Background()
@@ -27,16 +28,19 @@ func (e *env) claimPending(then string) (request, *ledger.Claim) {
 	r := request{Source: "urn:coldmove:test", ID: fmt.Sprintf("pend-%d", n), ServerID: srv,
 		Target: ledger.Target{DedicatedHostID: host}, Deadline: e.clock.Now().Add(time.Hour)}
 	r.Key = events.RequestKey(r.Source, r.ID)
+	if _, err := e.migrate.RecordPending(ctx, ledger.Job{RequestID: r.ID, RequestSource: r.Source, ProjectID: e.sim.ProjectID(),
+		Region: testRegion, ServerID: srv, Target: r.Target, Deadline: r.Deadline}); err != nil {
+		e.t.Fatal(err)
+	}
+	if then == "unclaimed" {
+		return r, nil
+	}
 	res, err := e.migrate.ClaimRequest(ctx, ledger.RequestRef{Source: r.Source, ID: r.ID, ServerID: srv, Deadline: r.Deadline})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	c := res.Claim
 	if _, err := e.migrate.AcquireLock(ctx, c); err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := e.migrate.RecordPending(ctx, ledger.Job{RequestID: r.ID, RequestSource: r.Source, ProjectID: e.sim.ProjectID(),
-		Region: testRegion, ServerID: srv, Target: r.Target, Deadline: r.Deadline}); err != nil {
 		e.t.Fatal(err)
 	}
 	switch then {
@@ -76,6 +80,7 @@ func TestTick_pendingRequestsEndAtTheirDeadline(t *testing.T) {
 	}{
 		"given back after trouble": {then: "released", want: events.TypeRejected, reason: events.RejectDeadlineExceeded, says: "503 Service Unavailable"},
 		"owner crashed":            {then: "claimed", want: events.TypeRejected, reason: events.RejectDeadlineExceeded},
+		"crashed before claiming":  {then: "unclaimed", want: events.TypeRejected, reason: events.RejectDeadlineExceeded, says: "never claimed"},
 		"crashed during the call":  {then: "submitting", want: events.TypeTimedOut},
 	}
 	for name, tc := range tests {
@@ -142,5 +147,25 @@ func TestTick_pendingRecordOfASubmittedRequestGoesQuietly(t *testing.T) {
 	snap := e.Snapshot()
 	if snap.Job(ledger.PendingRecordID(r.Key)) != nil || snap.Job(ledger.WatchRecordID(r.Key)) == nil || snap.Lock(r.ServerID) == nil {
 		t.Errorf("records %+v, lock %+v: want the watch job and the lock kept, the pending record gone", snap.Jobs, snap.Lock(r.ServerID))
+	}
+}
+
+// The pending record of a request without a claim that is older than the
+// claims' TTL goes without an outcome: its request may have finished and
+// its claim expired since.
+func TestTick_stalePendingRecordWithoutAClaimGoesQuietly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	r, _ := e.claimPending("unclaimed")
+	p, _ := e.poller("poll-1")
+	e.clock.Set(r.Deadline.Add(e.cfg.Ledger.ClaimTTL))
+	if got := mustTick(t, t.Context(), p); got.Errors != 0 || got.Leased != 1 {
+		t.Fatalf("tick %+v", got)
+	}
+	if out := e.outcomes(); len(out) != 0 {
+		t.Fatalf("published %d events", len(out))
+	}
+	if snap := e.Snapshot(); len(snap.Jobs) != 0 || len(snap.Claims) != 0 {
+		t.Errorf("left behind: records %+v, claims %+v", snap.Jobs, snap.Claims)
 	}
 }

@@ -51,6 +51,7 @@ type Ledger interface {
 	// The settling of pending records: see closePending.
 	Claim(ctx context.Context, requestKey string) (*ledger.Claim, error)
 	CloseRequest(ctx context.Context, requestKey string, from ledger.ClaimState, outcome []byte) error
+	CloseUnclaimed(ctx context.Context, j *ledger.Job, outcome []byte) error
 	MarkOutcomePublished(ctx context.Context, requestKey string, outcome []byte) error
 	Discard(ctx context.Context, j *ledger.Job) error
 	// Update moves a request with power steps from call to call.
@@ -120,6 +121,10 @@ type Poller struct {
 	// listHold holds back listing the servers of a project whose list
 	// call failed other than transiently.
 	listHold *backoff
+
+	// crash, when set (by the crash tests only), is called at each step
+	// boundary (crash.go).
+	crash func(point string)
 }
 
 // Option adjusts a [Poller].

@@ -183,6 +183,7 @@ func (p *Poller) work(ctx, apiCtx context.Context, ref ledger.JobRef, lease time
 		return r
 	}
 	r.leased = true
+	p.crashAt(crashLeased)
 	ctx = jobContext(ctx, j)
 	if j.Pending {
 		p.closePending(ctx, j, &r)
@@ -221,6 +222,7 @@ func (p *Poller) work(ctx, apiCtx context.Context, ref ledger.JobRef, lease time
 		return r
 	}
 	v := p.decide(apiCtx, j, sg)
+	p.crashAt(crashPolled)
 	p.act(ctx, j, v, &r)
 	return r
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/coldmove/coldmove/bus"
@@ -30,7 +31,10 @@ type Stack struct {
 	TB    testing.TB
 	Clock *ecstest.ManualClock
 	Sim   *ecstest.Server
-	NATS  *natstest.Server
+	// NATS is the embedded server ([New]); nil on a cluster.
+	NATS *natstest.Server
+	// Cluster is the embedded cluster ([NewCluster]); nil on one server.
+	Cluster *natstest.Cluster
 	// Bus is a bus on the helper's connection, with the stream created.
 	Bus *bus.Bus
 	// BusConfig and LedgerConfig are the defaults, with the embedded
@@ -43,31 +47,63 @@ type Stack struct {
 // stack's).
 func New(tb testing.TB, opts ...ecstest.Option) *Stack {
 	tb.Helper()
+	s := newStack(tb, opts)
+	s.NATS = natstest.Run(tb)
+	s.start(s.NATS.ClientURL(), s.NATS.Conn())
+	return s
+}
+
+// NewCluster starts a stack on a cluster of n embedded JetStream servers
+// (natstest.RunCluster), with the stream and the ledger bucket replicated
+// on all n; opts configure the simulator.
+func NewCluster(tb testing.TB, n int, opts ...ecstest.Option) *Stack {
+	tb.Helper()
+	s := newStack(tb, opts)
+	s.Cluster = natstest.RunCluster(tb, n)
+	s.BusConfig.StreamReplicas, s.LedgerConfig.Replicas = n, n
+	s.start(s.Cluster.ClientURL(), s.Cluster.Conn())
+	return s
+}
+
+func newStack(tb testing.TB, opts []ecstest.Option) *Stack {
 	clk := ecstest.NewManualClock(Start)
-	s := &Stack{
+	return &Stack{
 		TB:           tb,
 		Clock:        clk,
 		Sim:          ecstest.NewServer(tb, append([]ecstest.Option{ecstest.WithClock(clk)}, opts...)...),
-		NATS:         natstest.Run(tb),
 		BusConfig:    bus.DefaultConfig(),
 		LedgerConfig: ledger.DefaultConfig(),
 	}
-	s.BusConfig.URL = s.NATS.ClientURL()
-	b, err := bus.New(s.NATS.Conn(), s.BusConfig)
+}
+
+// start creates the stream over nc (the first [Stack.Ledger] creates the
+// ledger's bucket).
+func (s *Stack) start(url string, nc *nats.Conn) {
+	s.TB.Helper()
+	s.BusConfig.URL = url
+	b, err := bus.New(nc, s.BusConfig)
 	if err != nil {
-		tb.Fatal(err)
+		s.TB.Fatal(err)
 	}
 	if _, err := b.EnsureStream(context.Background()); err != nil {
-		tb.Fatal(err)
+		s.TB.Fatal(err)
 	}
 	s.Bus = b
-	return s
+}
+
+// JetStream returns a JetStream handle on the helper's connection, which
+// reconnects across restarts (and, on a cluster, to another member).
+func (s *Stack) JetStream() jetstream.JetStream {
+	if s.Cluster != nil {
+		return s.Cluster.JetStream()
+	}
+	return s.NATS.JetStream()
 }
 
 // Ledger opens the ledger as owner, on the stack's clock.
 func (s *Stack) Ledger(owner string) *ledger.Ledger {
 	s.TB.Helper()
-	l, err := ledger.Open(context.Background(), s.NATS.JetStream(), s.LedgerConfig,
+	l, err := ledger.Open(context.Background(), s.JetStream(), s.LedgerConfig,
 		ledger.WithOwner(owner), ledger.WithClock(s.Clock.Now))
 	if err != nil {
 		s.TB.Fatal(err)
@@ -114,7 +150,7 @@ func (s *Stack) Events() []Published {
 	s.TB.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	st, err := s.NATS.JetStream().Stream(ctx, s.BusConfig.Stream)
+	st, err := s.JetStream().Stream(ctx, s.BusConfig.Stream)
 	if err != nil {
 		s.TB.Fatal(err)
 	}
@@ -174,7 +210,7 @@ func (s *Stack) Snapshot() *ledger.Snapshot {
 	s.TB.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l, err := ledger.Open(ctx, s.NATS.JetStream(), s.LedgerConfig)
+	l, err := ledger.Open(ctx, s.JetStream(), s.LedgerConfig)
 	if err != nil {
 		s.TB.Fatal(err)
 	}
@@ -194,4 +230,49 @@ func Data[T any](tb testing.TB, e event.Event) T {
 		tb.Fatalf("%s data: %v", e.Type(), err)
 	}
 	return v
+}
+
+// WaitCurrent waits until every replica of the stream and of the ledger's
+// bucket that is up is current with its leader (on one server, at once;
+// a member that is down is not waited for), so that
+// readers served by any replica ([Stack.Snapshot]'s watcher, say) see
+// every acknowledged write; after a member restarts, its replicas catch up
+// a moment later. It fails the test after ten seconds.
+func (s *Stack) WaitCurrent() {
+	s.TB.Helper()
+	if s.Cluster == nil {
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, name := range []string{s.BusConfig.Stream, "KV_" + s.LedgerConfig.Bucket} {
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			info, err := s.streamInfo(ctx, name)
+			cancel()
+			if err == nil && info.Cluster != nil && info.Cluster.Leader != "" && replicasCurrent(info.Cluster.Replicas) {
+				break
+			}
+			if time.Now().After(deadline) {
+				s.TB.Fatalf("stacktest: stream %s: replicas not current after 10s: %+v, %v", name, info, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+func (s *Stack) streamInfo(ctx context.Context, name string) (*jetstream.StreamInfo, error) {
+	st, err := s.JetStream().Stream(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return st.Info(ctx)
+}
+
+func replicasCurrent(rs []*jetstream.PeerInfo) bool {
+	for _, r := range rs {
+		if !r.Offline && (!r.Current || r.Lag > 0) {
+			return false
+		}
+	}
+	return true
 }
