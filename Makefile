@@ -74,12 +74,20 @@ fuzz:
 	  done; \
 	done
 
-## bench: every benchmark, with allocations; the two ticks over 10,000 jobs
-## (about 20 s each, by design) run once each.
-LONGBENCH := ^BenchmarkPoll(Tick|Process)10k$$
-bench:
-	$(GO) test -run '^$$' -bench . -skip '$(LONGBENCH)' -benchmem -benchtime $(BENCHTIME) ./...
-	$(GO) test -run '^$$' -bench '$(LONGBENCH)' -benchmem -benchtime 1x ./functions/poll
+## bench: every benchmark, with allocations; then the figures of bulk
+## observation and the Lambda runtime, run once each: the lifetime of 1k,
+## 10k and 50k migrations tracked three ways (the model, and the real run at
+## 1k), the sweep of the real poll binary, the migrate path, bootstrap sizes
+## and cold start. They are gathered into dist/bench/results.json,
+## chart.svg and results.md (the table and the cost model). Several minutes.
+BENCHOUT  := $(DIST)/bench
+FIGURES   := ^Benchmark(LifetimeModel|LifetimeReal1k|Sweep|SweepPerJob10k|MigratePath|Lambda)$$
+bench: tools
+	@rm -rf $(BENCHOUT)/fragments && mkdir -p $(BENCHOUT)/fragments
+	COLDMOVE_RIE=$(RIE) $(GO) test -run '^$$' -bench . -skip '$(FIGURES)' -benchmem -benchtime $(BENCHTIME) ./...
+	COLDMOVE_RIE=$(RIE) COLDMOVE_BENCH_OUT=$(BENCHOUT)/fragments $(GO) test -run '^$$' -bench '$(FIGURES)' \
+	  -benchtime 1x -timeout 30m ./functions/poll ./functions/migrate ./internal/lambdatest
+	$(GO) run ./cmd/benchreport -out $(BENCHOUT) $(BENCHOUT)/fragments
 
 ## demo: the whole flow on an embedded NATS server and the ECS simulator:
 ## builds the CLI and both functions into ./bin, then runs `coldmove demo`.
