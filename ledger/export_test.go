@@ -18,4 +18,10 @@ func (l *Ledger) GetLock(ctx context.Context, serverID string) (*Lock, error) {
 }
 
 // KeyValue returns the underlying bucket: for the tests of this package.
-func (l *Ledger) KeyValue() jetstream.KeyValue { return l.kv }
+func (l *Ledger) KeyValue() jetstream.KeyValue {
+	kv, err := l.js.KeyValue(context.Background(), l.cfg.Bucket)
+	if err != nil {
+		panic(err)
+	}
+	return kv
+}

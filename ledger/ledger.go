@@ -99,7 +99,6 @@ func WithOwner(owner string) Option {
 type Ledger struct {
 	cfg    Config
 	js     jetstream.JetStream
-	kv     jetstream.KeyValue
 	stream jetstream.Stream
 	// streamName is the bucket's stream; subj its subject prefix,
 	// "$KV.<bucket>.".
@@ -127,12 +126,15 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, opts ...Optio
 	if l.owner == "" {
 		l.owner = defaultOwner()
 	}
-	kv, err := bindBucket(ctx, js, cfg)
-	if err != nil {
-		return nil, err
-	}
-	l.kv = kv
+	// One look at the bucket's stream when it exists (a process start);
+	// the key-value binding is made when a snapshot needs it.
 	stream, err := js.Stream(ctx, l.streamName)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if _, err = bindBucket(ctx, js, cfg); err != nil {
+			return nil, err
+		}
+		stream, err = js.Stream(ctx, l.streamName)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ledger: bucket %s stream: %w", cfg.Bucket, err)
 	}

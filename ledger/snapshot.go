@@ -25,7 +25,11 @@ type Snapshot struct {
 // skipped). It is a consistent enough view for people and tests; the
 // ledger's own decisions read the stream leader instead.
 func (l *Ledger) Snapshot(ctx context.Context) (*Snapshot, error) {
-	w, err := l.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	kv, err := l.js.KeyValue(ctx, l.cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: snapshot: %w", err)
+	}
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, fmt.Errorf("ledger: snapshot: %w", err)
 	}

@@ -31,7 +31,22 @@ func Open(ctx context.Context, bc bus.Config, lc ledger.Config, log *slog.Logger
 	if err != nil {
 		return nil, nil, err
 	}
+	// The stream and the ledger are independent: check both at once (a
+	// cold start waits for the slower only).
+	var (
+		l      *ledger.Ledger
+		ledErr error
+		done   = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		l, ledErr = ledger.Open(ctx, b.JetStream(), lc, opts...)
+	}()
 	st, err := b.EnsureStream(ctx)
+	<-done
+	if err == nil && ledErr != nil {
+		err = fmt.Errorf("open the ledger: %w", ledErr)
+	}
 	if err != nil {
 		Drain(b, time.Second, log)
 		return nil, nil, err
@@ -39,11 +54,6 @@ func Open(ctx context.Context, bc bus.Config, lc ledger.Config, log *slog.Logger
 	if st.DuplicatesTooShort() {
 		log.WarnContext(ctx, "the stream's duplicate window is shorter than coldmove relies on: a re-published outcome may be stored twice",
 			"stream", st.Name, "duplicates", st.Duplicates.String(), "minimum", bus.MinDuplicates.String())
-	}
-	l, err := ledger.Open(ctx, b.JetStream(), lc, opts...)
-	if err != nil {
-		Drain(b, time.Second, log)
-		return nil, nil, fmt.Errorf("open the ledger: %w", err)
 	}
 	log.InfoContext(ctx, "connected", "nats", bus.RedactURL(bc.URL), "stream", st.Name, "stream_created", st.Created,
 		"ledger", lc.Bucket, "owner", l.Owner())
