@@ -58,7 +58,16 @@ type Schedule struct {
 // ListDue returns the job records due now (see [Ledger.Scan] for the
 // cost). Each is then taken with [Ledger.Lease].
 func (l *Ledger) ListDue(ctx context.Context) (Schedule, error) {
-	refs, err := l.Scan(ctx)
+	return l.ListDueEach(ctx, nil)
+}
+
+// ListDueEach is ListDue that also hands each batch of references to each
+// (when not nil) as the scan reads it, before the scan ends: for a caller
+// that starts work on every record (such as reading their servers) while
+// the rest is read. A batch may name a record a later batch names again
+// at a newer revision, and holds records of every due time.
+func (l *Ledger) ListDueEach(ctx context.Context, each func([]JobRef)) (Schedule, error) {
+	refs, err := l.scan(ctx, each)
 	if err != nil {
 		return Schedule{}, err
 	}
@@ -82,7 +91,9 @@ func (l *Ledger) ListDue(ctx context.Context) (Schedule, error) {
 // last message of each job key with headers only, in pull batches that do
 // not wait, so n records cost n/1000 round trips and about 150 bytes each,
 // plus creating and deleting the consumer.
-func (l *Ledger) Scan(ctx context.Context) ([]JobRef, error) {
+func (l *Ledger) Scan(ctx context.Context) ([]JobRef, error) { return l.scan(ctx, nil) }
+
+func (l *Ledger) scan(ctx context.Context, each func([]JobRef)) ([]JobRef, error) {
 	filter := l.subj + jobPrefix + ">"
 	cons, err := l.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
 		Description:       "coldmove ledger scan",
@@ -113,6 +124,7 @@ func (l *Ledger) Scan(ctx context.Context) ([]JobRef, error) {
 			return nil, fmt.Errorf("ledger: scan jobs: fetch: %w", err)
 		}
 		got := 0
+		var fresh []JobRef
 		for msg := range batch.Messages() {
 			got++
 			md, err := msg.Metadata()
@@ -131,7 +143,13 @@ func (l *Ledger) Scan(ctx context.Context) ([]JobRef, error) {
 			}
 			if prev, ok := latest[id]; !ok || prev.Revision < ref.Revision {
 				latest[id] = ref
+				if each != nil {
+					fresh = append(fresh, ref)
+				}
 			}
+		}
+		if len(fresh) > 0 {
+			each(fresh)
 		}
 		if err := batch.Error(); err != nil {
 			return nil, fmt.Errorf("ledger: scan jobs: fetch: %w", err)

@@ -18,8 +18,8 @@ type raceAfterList struct {
 	other *ledger.Ledger
 }
 
-func (r raceAfterList) ListDue(ctx context.Context) (ledger.Schedule, error) {
-	s, err := r.Ledger.ListDue(ctx)
+func (r raceAfterList) ListDueEach(ctx context.Context, each func([]ledger.JobRef)) (ledger.Schedule, error) {
+	s, err := r.Ledger.ListDueEach(ctx, each)
 	if err != nil {
 		return s, err
 	}

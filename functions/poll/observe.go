@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -112,106 +113,146 @@ type listBatch struct {
 	ids             []string
 }
 
-// batches groups the servers of refs by region and project, each server
-// once, in calls of at most ecsclient.MaxListIDs ids, in the order the
-// refs come (most urgent first).
-func batches(refs []ledger.JobRef) []listBatch {
-	type group struct{ region, project string }
-	var order []group
-	ids := map[group][]string{}
-	seen := map[serverKey]bool{}
+// group is the servers of one project in one region: one list call
+// lists up to ecsclient.MaxListIDs of them.
+type group struct{ region, project string }
+
+// observer lists the servers of a tick's job records as the ledger scan
+// hands them over, so that listing overlaps the scan: each project's
+// servers go out, ecsclient.MaxListIDs at a time, as soon as that many
+// are known, the rest when the scan ends. Every server is listed once.
+// A project that is backing off after throttling is not listed; the first
+// call of a project that fails ends its listing for this tick, and one
+// that fails other than transiently (no permission to list, an API
+// without the call) holds its listing back for Schedule.Max. The jobs of
+// servers not listed are looked at on their schedule. Calls spend from
+// the tick's budget and end by stopAt; at most Policy.Concurrency run at
+// once.
+type observer struct {
+	p      *Poller
+	ctx    context.Context
+	stopAt time.Time
+	spend  *spender
+	tally  *tally
+	obs    *observation
+	sem    chan struct{}
+	wg     sync.WaitGroup
+
+	// Touched by feed only (the scan's goroutine).
+	pending map[group][]string
+	seen    map[serverKey]bool
+	out     bool // the budget or the time ran out: no more calls
+
+	mu     sync.Mutex
+	failed map[string]bool // projects whose listing ended this tick
+}
+
+func (p *Poller) newObserver(ctx context.Context, stopAt time.Time, spend *spender, t *tally) *observer {
+	return &observer{
+		p: p, ctx: ctx, stopAt: stopAt, spend: spend, tally: t,
+		obs: &observation{sight: map[serverKey]sight{}}, sem: make(chan struct{}, p.policy.Concurrency),
+		pending: map[group][]string{}, seen: map[serverKey]bool{}, failed: map[string]bool{},
+	}
+}
+
+// feed takes a batch of the scan's references.
+func (o *observer) feed(refs []ledger.JobRef) {
 	for _, ref := range refs {
 		if ref.ServerID == "" {
 			continue
 		}
 		k := keyOf(ref)
-		if seen[k] {
+		if o.seen[k] {
 			continue
 		}
-		seen[k] = true
+		o.seen[k] = true
 		g := group{ref.Region, ref.ProjectID}
-		if _, ok := ids[g]; !ok {
-			order = append(order, g)
-		}
-		ids[g] = append(ids[g], ref.ServerID)
-	}
-	var out []listBatch
-	for _, g := range order {
-		for chunk := range slices.Chunk(ids[g], ecsclient.MaxListIDs) {
-			out = append(out, listBatch{region: g.region, project: g.project, ids: chunk})
+		o.pending[g] = append(o.pending[g], ref.ServerID)
+		if len(o.pending[g]) == ecsclient.MaxListIDs {
+			o.dispatch(listBatch{region: g.region, project: g.project, ids: o.pending[g]})
+			o.pending[g] = nil
 		}
 	}
-	return out
 }
 
-// observe lists the servers of refs, as many calls as spend allows and
-// until stopAt on the wall clock, at most Policy.Concurrency at once. A project that is backing off after
-// throttling is not listed; the first call of a project that fails ends
-// its listing for this tick, and one that fails other than transiently
-// (no permission to list, an API without the call) holds its listing
-// back for Schedule.Max. The jobs of servers not listed are looked at on
-// their schedule.
-func (p *Poller) observe(ctx context.Context, stopAt time.Time, refs []ledger.JobRef, spend *spender, t *tally) *observation {
-	o := &observation{sight: map[serverKey]sight{}}
-	var (
-		mu     sync.Mutex
-		failed = map[string]bool{} // projects whose listing ended this tick
-	)
-	sem := make(chan struct{}, p.policy.Concurrency)
-	var wg sync.WaitGroup
-	now := p.now()
-	for _, b := range batches(refs) {
-		if _, held := p.throttle.held(b.project, now); held {
-			continue
+// wait lists the servers still pending, waits for every call and returns
+// what the answers said.
+func (o *observer) wait() *observation {
+	groups := sortedGroups(o.pending)
+	for _, g := range groups {
+		if ids := o.pending[g]; len(ids) > 0 {
+			o.dispatch(listBatch{region: g.region, project: g.project, ids: ids})
 		}
-		if _, held := p.listHold.held(b.project, now); held {
-			continue
-		}
-		mu.Lock()
-		stop := failed[b.project]
-		mu.Unlock()
-		if stop {
-			continue
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil || !p.wall().Before(stopAt) || !spend.take(1) {
-			break
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			mu.Lock()
-			stop := failed[b.project]
-			mu.Unlock()
-			if stop {
-				return
-			}
-			ls, err := p.ecs.ListServers(ctx, b.region, b.project, b.ids)
-			t.add(func(s *Summary) { s.ListCalls++ })
-			if err != nil {
-				mu.Lock()
-				first := !failed[b.project]
-				failed[b.project] = true
-				mu.Unlock()
-				if first {
-					p.listFailed(ctx, b, err, t)
-				}
-				return
-			}
-			o.put(b.region, b.project, ls)
-			answered := 0
-			for _, l := range ls {
-				if l.Presence != ecsclient.ServerUnanswered {
-					answered++
-				}
-			}
-			t.add(func(s *Summary) { s.Listed += answered })
-		})
 	}
-	wg.Wait()
-	return o
+	o.wg.Wait()
+	return o.obs
+}
+
+func sortedGroups(m map[group][]string) []group {
+	gs := make([]group, 0, len(m))
+	for g := range m {
+		gs = append(gs, g)
+	}
+	slices.SortFunc(gs, func(a, b group) int {
+		return cmp.Or(strings.Compare(a.region, b.region), strings.Compare(a.project, b.project))
+	})
+	return gs
+}
+
+func (o *observer) stopped(project string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.failed[project]
+}
+
+// dispatch makes one list call in the background, if the tick can still
+// pay for it.
+func (o *observer) dispatch(b listBatch) {
+	now := o.p.now()
+	if o.out || o.stopped(b.project) {
+		return
+	}
+	if _, held := o.p.throttle.held(b.project, now); held {
+		return
+	}
+	if _, held := o.p.listHold.held(b.project, now); held {
+		return
+	}
+	if o.ctx.Err() != nil || !o.p.wall().Before(o.stopAt) || !o.spend.take(1) {
+		o.out = true
+		return
+	}
+	o.wg.Go(func() {
+		select {
+		case o.sem <- struct{}{}:
+		case <-o.ctx.Done():
+			return
+		}
+		defer func() { <-o.sem }()
+		if o.stopped(b.project) {
+			return
+		}
+		ls, err := o.p.ecs.ListServers(o.ctx, b.region, b.project, b.ids)
+		o.tally.add(func(s *Summary) { s.ListCalls++ })
+		if err != nil {
+			o.mu.Lock()
+			first := !o.failed[b.project]
+			o.failed[b.project] = true
+			o.mu.Unlock()
+			if first {
+				o.p.listFailed(o.ctx, b, err, o.tally)
+			}
+			return
+		}
+		o.obs.put(b.region, b.project, ls)
+		answered := 0
+		for _, l := range ls {
+			if l.Presence != ecsclient.ServerUnanswered {
+				answered++
+			}
+		}
+		o.tally.add(func(s *Summary) { s.Listed += answered })
+	})
 }
 
 // listFailed handles the first failed list call of a project in a tick.

@@ -41,7 +41,7 @@ type Publisher interface {
 // Ledger is the part of the ledger a tick uses. [ledger.Ledger]
 // implements it.
 type Ledger interface {
-	ListDue(ctx context.Context) (ledger.Schedule, error)
+	ListDueEach(ctx context.Context, each func([]ledger.JobRef)) (ledger.Schedule, error)
 	Lease(ctx context.Context, ref ledger.JobRef, d time.Duration) (*ledger.Job, error)
 	LeaseEarly(ctx context.Context, ref ledger.JobRef, d time.Duration) (*ledger.Job, error)
 	Reschedule(ctx context.Context, j *ledger.Job, next time.Time) error

@@ -97,13 +97,6 @@ func (p *Poller) Tick(ctx context.Context) (Summary, error) {
 	start := p.wall()
 	var t tally
 	b := p.budgetOf(ctx, start)
-	sched, err := p.led.ListDue(ctx)
-	if err != nil {
-		t.s.Errors++
-		t.s.DurationMS = p.wall().Sub(start).Milliseconds()
-		return t.s, fmt.Errorf("poll: list due jobs: %w", err)
-	}
-	t.s.Jobs, t.s.Due = sched.Jobs, len(sched.Due)
 	// ECS calls end with the budget, or when ctx is cancelled; ledger and
 	// NATS work goes on until the deadline.
 	apiCtx, cancelAPI := context.WithDeadline(ctx, b.stopAt)
@@ -112,10 +105,28 @@ func (p *Poller) Tick(ctx context.Context) (Summary, error) {
 	defer cancelWork()
 	spend := newSpender(p.policy.Limiter, b.stopAt.Sub(start))
 
-	todo := sched.Due
-	var obs *observation
+	// With bulk observation the servers are listed while the ledger is
+	// scanned.
+	var o *observer
+	var feed func([]ledger.JobRef)
 	if p.policy.Bulk {
-		obs = p.observe(apiCtx, b.stopAt, append(sched.Due, sched.Later...), spend, &t)
+		o = p.newObserver(apiCtx, b.stopAt, spend, &t)
+		feed = o.feed
+	}
+	sched, err := p.led.ListDueEach(ctx, feed)
+	var obs *observation
+	if o != nil {
+		obs = o.wait()
+	}
+	if err != nil {
+		t.add(func(s *Summary) { s.Errors++ })
+		t.s.DurationMS = p.wall().Sub(start).Milliseconds()
+		return t.s, fmt.Errorf("poll: list due jobs: %w", err)
+	}
+	t.s.Jobs, t.s.Due = sched.Jobs, len(sched.Due)
+
+	todo := sched.Due
+	if p.policy.Bulk {
 		for _, ref := range sched.Later {
 			if changed(obs.of(ref), ref.Seen) {
 				todo = append(todo, ref)
