@@ -48,7 +48,8 @@
 // 429 Common.1503, 202 Common.0024), 5xx answers, latency in wall time,
 // malformed and truncated bodies, connection resets and "applied but the
 // response is lost". A gateway-style per-project rate limit, a request log and
-// counters ([Simulator.MigrateCalls]) let tests assert what the cloud saw.
+// counters ([Simulator.MigrateCalls], [Simulator.StopCalls],
+// [Simulator.StartCalls]) let tests assert what the cloud saw.
 //
 // Tests use [NewServer], which listens on 127.0.0.1, accepts a generated
 // credential, hands out a ready [ecsclient.Client] and stops when the test

@@ -16,10 +16,12 @@ type exchange struct {
 	s   *Simulator
 	w   http.ResponseWriter
 	rec Request
+	// batch lists the servers an os-stop or os-start request names.
+	batch []string
 }
 
 func (x *exchange) record() {
-	x.s.log.record(x.rec)
+	x.s.log.record(x.rec, x.batch)
 	if x.s.hook != nil {
 		x.s.hook(x.rec)
 	}

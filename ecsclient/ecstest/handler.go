@@ -51,6 +51,12 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if len(rt.list.ids) > 0 {
 			x.rec.ServerID = rt.list.ids[0]
 		}
+	case OpBatchStopServers, OpBatchStartServers:
+		// Named before any fault, so that the per-server counters see
+		// every request, as they do migrate calls.
+		if a, aerr := decodeActionBody(body); aerr == nil {
+			x.rec.ServerID, x.batch = a.serverIDs[0], a.serverIDs
+		}
 	default:
 		x.rec.ServerID = rt.id
 	}
@@ -150,7 +156,6 @@ func (s *Simulator) dispatch(rt route, body []byte, rec *Request) (int, []byte, 
 		if aerr != nil {
 			return 0, nil, aerr
 		}
-		rec.ServerID = a.serverIDs[0]
 		j, aerr := s.batchPower(rt.projectID, a, now)
 		if aerr != nil {
 			return 0, nil, aerr

@@ -191,3 +191,26 @@ func actionBody(action, extra string, ids []string) string {
 	b.WriteString("]}}\n")
 	return b.String()
 }
+
+// StopCalls and StartCalls count, per server, every authenticated power
+// request that names it, whatever it was answered: applied, refused, or
+// failed by an injected fault before it reached the model.
+func TestPowerCallCounters(t *testing.T) {
+	t.Parallel()
+	srv := NewServer(t)
+	c := newRawClient(t, srv)
+	p := srv.ProjectID()
+	a, b := srv.AddServer(ServerSpec{Status: StatusActive}), srv.AddServer(ServerSpec{Status: StatusActive})
+	c.do(http.MethodPost, actionPath(p), actionBody("os-stop", "", []string{a, b})).jobID(t)
+	srv.InjectNext(OpBatchStopServers, 1, ServerError(503))
+	c.do(http.MethodPost, actionPath(p), actionBody("os-stop", "", []string{a})).mustStatus(t, http.StatusServiceUnavailable)
+	c.do(http.MethodPost, actionPath(p), actionBody("os-start", "", []string{b, "nope"})).mustStatus(t, http.StatusNotFound)
+	c.do(http.MethodPost, actionPath(p), `{"os-start":null}`).mustStatus(t, http.StatusBadRequest)
+	got := [][2]int{{srv.StopCalls(a), srv.StartCalls(a)}, {srv.StopCalls(b), srv.StartCalls(b)}}
+	if diff := cmp.Diff([][2]int{{2, 0}, {1, 1}}, got); diff != "" {
+		t.Errorf("(stop, start) calls per server (-want +got):\n%s", diff)
+	}
+	if srv.MigrateCalls(a) != 0 || srv.Calls(OpBatchStopServers) != 2 || srv.Calls(OpBatchStartServers) != 2 {
+		t.Errorf("migrate calls %d, stop calls %d, start calls %d", srv.MigrateCalls(a), srv.Calls(OpBatchStopServers), srv.Calls(OpBatchStartServers))
+	}
+}

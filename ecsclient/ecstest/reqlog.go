@@ -52,6 +52,8 @@ type requestLog struct {
 	perServer      sync.Mutex
 	migrateCalls   map[string]int
 	migrationsMade map[string]int
+	stopCalls      map[string]int
+	startCalls     map[string]int
 }
 
 // opIndex maps an operation to its counter; 0 counts every operation.
@@ -76,15 +78,18 @@ func opIndex(op Op) int {
 const opCount = 7
 
 func newRequestLog(size int) *requestLog {
-	l := &requestLog{migrateCalls: map[string]int{}, migrationsMade: map[string]int{}}
+	l := &requestLog{migrateCalls: map[string]int{}, migrationsMade: map[string]int{},
+		stopCalls: map[string]int{}, startCalls: map[string]int{}}
 	if size > 0 {
 		l.ring = make([]Request, size)
 	}
 	return l
 }
 
-// record appends r to the ring and updates the counters.
-func (l *requestLog) record(r Request) {
+// record appends r to the ring and updates the counters; batch lists the
+// servers an os-stop or os-start request named (nil when its body did not
+// decode).
+func (l *requestLog) record(r Request, batch []string) {
 	if r.Authenticated && r.Op != OpAny {
 		l.calls[0].Add(1)
 		l.calls[opIndex(r.Op)].Add(1)
@@ -94,11 +99,22 @@ func (l *requestLog) record(r Request) {
 				break
 			}
 		}
-		if r.Op == OpMigrateServer {
+		switch r.Op {
+		case OpMigrateServer:
 			l.perServer.Lock()
 			l.migrateCalls[r.ServerID]++
 			if r.Applied {
 				l.migrationsMade[r.ServerID]++
+			}
+			l.perServer.Unlock()
+		case OpBatchStopServers, OpBatchStartServers:
+			counts := l.stopCalls
+			if r.Op == OpBatchStartServers {
+				counts = l.startCalls
+			}
+			l.perServer.Lock()
+			for _, id := range batch {
+				counts[id]++
 			}
 			l.perServer.Unlock()
 		}
@@ -149,6 +165,25 @@ func (s *Simulator) MigrateCalls(serverID string) int {
 	s.log.perServer.Lock()
 	defer s.log.perServer.Unlock()
 	return s.log.migrateCalls[serverID]
+}
+
+// StopCalls returns how many authenticated os-stop requests
+// (BatchStopServers) named the server in their body, whatever they were
+// answered (faults and refusals included); a request whose body does not
+// decode names no server.
+func (s *Simulator) StopCalls(serverID string) int {
+	s.log.perServer.Lock()
+	defer s.log.perServer.Unlock()
+	return s.log.stopCalls[serverID]
+}
+
+// StartCalls returns how many authenticated os-start requests
+// (BatchStartServers) named the server, as [Simulator.StopCalls] counts
+// them.
+func (s *Simulator) StartCalls(serverID string) int {
+	s.log.perServer.Lock()
+	defer s.log.perServer.Unlock()
+	return s.log.startCalls[serverID]
 }
 
 // Migrations returns how many migration jobs were started for the server,

@@ -4,8 +4,10 @@ package main
 // handler as a crash would (crash_test.go): the hook panics there, so that
 // nothing of the handler's own recovery runs and the ledger stays as the
 // step left it. Two more boundaries are in the tests' own wrappers: the
-// migrate call written but its answer not seen (the ECS transport), and an
-// event about to be written (the publisher).
+// first call written but its answer not seen (the ECS transport), and an
+// event about to be written (the publisher). The first call is the
+// migrate call, or for a running server of a request with power steps the
+// stop (power.go): it passes the same boundaries.
 const (
 	// crashPending: the request's pending record is written (for a new
 	// request, before its claim).
@@ -16,12 +18,13 @@ const (
 	crashLocked = "locked"
 	// crashPreflight: the pre-flight ShowServer answered.
 	crashPreflight = "preflight"
-	// crashSubmitting: the claim says a migrate call may be under way.
+	// crashSubmitting: the claim says the first call may be under way.
 	crashSubmitting = "submitting"
-	// crashAnswered: MigrateServer returned, with its answer or an error.
+	// crashAnswered: the first call (MigrateServer, or BatchStopServers)
+	// returned, with its answer or an error.
 	crashAnswered = "answered"
-	// crashRecorded: the claim is submitted and the job (or watch) record
-	// written.
+	// crashRecorded: the claim is submitted and the job (or watch, or
+	// power) record written.
 	crashRecorded = "recorded"
 	// crashFinished: the claim holds the request's terminal outcome.
 	crashFinished = "finished"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/coldmove/coldmove/bus"
 	"github.com/coldmove/coldmove/ecsclient"
@@ -46,6 +48,10 @@ import (
 //     crash): a pending record that poll settles at the deadline (no claim
 //     yet, a claim claimed or submitting, or finished but not marked
 //     published), or the job or watch record of a submitted claim.
+//
+// Requests with power steps go through the same harness
+// (powercrash_test.go): their first call may be a stop, and they hand on
+// one power record instead of a job or watch record.
 
 // Two boundaries lie in the wrappers the tests put around the handler's
 // ECS client and publisher.
@@ -101,8 +107,9 @@ func (p *process) handle(ctx context.Context, req []byte) (o Outcome, crashed bo
 }
 
 // crashTransport is the ECS client's transport: it loses the answers of
-// migrate calls on servers the world says to, and crashes the process
-// after a migrate call was written when the process is armed to.
+// the first calls (migrate, or the stop of a request with power steps) on
+// servers the world says to, and crashes the process after such a call
+// was written when the process is armed to.
 type crashTransport struct {
 	base http.RoundTripper
 	p    *process
@@ -112,8 +119,8 @@ type crashTransport struct {
 var errAnswerLost = errors.New("crash test: connection reset after the request was written")
 
 func (t *crashTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	srv, ok := firstCallOn(req)
 	resp, err := t.base.RoundTrip(req)
-	srv, ok := migrateCallOn(req)
 	if !ok {
 		return resp, err
 	}
@@ -128,14 +135,45 @@ func (t *crashTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// migrateCallOn returns the server of a MigrateServer request
-// (POST /v1/{project_id}/cloudservers/{server_id}/migrate).
-func migrateCallOn(req *http.Request) (string, bool) {
+// firstCallOn returns the server of a call migrate may make first: a
+// MigrateServer request (POST /v1/{project_id}/cloudservers/{server_id}/migrate)
+// or an os-stop of one server (POST /v1/{project_id}/cloudservers/action).
+func firstCallOn(req *http.Request) (string, bool) {
 	parts := strings.Split(strings.Trim(req.URL.Path, "/"), "/")
-	if req.Method != http.MethodPost || len(parts) < 2 || parts[len(parts)-1] != "migrate" {
+	if req.Method != http.MethodPost || len(parts) < 2 {
 		return "", false
 	}
-	return parts[len(parts)-2], true
+	switch parts[len(parts)-1] {
+	case "migrate":
+		return parts[len(parts)-2], true
+	case "action":
+		return stoppedBy(req)
+	}
+	return "", false
+}
+
+// stoppedBy returns the one server an os-stop request names, read from a
+// copy of its body.
+func stoppedBy(req *http.Request) (string, bool) {
+	if req.GetBody == nil {
+		return "", false
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return "", false
+	}
+	defer body.Close()
+	var action struct {
+		Stop *struct {
+			Servers []struct {
+				ID string `json:"id"`
+			} `json:"servers"`
+		} `json:"os-stop"`
+	}
+	if err := json.NewDecoder(body).Decode(&action); err != nil || action.Stop == nil || len(action.Stop.Servers) != 1 {
+		return "", false
+	}
+	return action.Stop.Servers[0].ID, true
 }
 
 func discardBody(resp *http.Response) {
@@ -194,13 +232,17 @@ type migrateEnd struct {
 	// migrated says whether the simulator started the migration, so that
 	// poll finds the server on its target (job and watch).
 	migrated bool
+	// stopped says whether the simulator took the stop of a request with
+	// power steps, so that poll finds the server stopping (job and
+	// watch).
+	stopped bool
 }
 
 func (m migrateEnd) String() string {
 	if m.kind == "finished" {
 		return fmt.Sprintf("finished %s %s", strings.TrimPrefix(m.typ, "dev.coldmove.placement."), m.reason)
 	}
-	return fmt.Sprintf("%s (migrated %t)", m.kind, m.migrated)
+	return fmt.Sprintf("%s (migrated %t, stopped %t)", m.kind, m.migrated, m.stopped)
 }
 
 func finished(typ string, reason events.RejectReason) migrateEnd {
@@ -212,7 +254,10 @@ type crashCase struct {
 	name string
 	// setup makes the request's server and target.
 	setup func(w *crashWorld) (server string, target *events.Target)
-	// lost: the answer of its migrate call is lost.
+	// power is the request's power steps (events.Power as JSON); nil
+	// for none.
+	power map[string]any
+	// lost: the answer of its first call (migrate, or stop) is lost.
 	lost bool
 	// passes lists the boundaries the request passes, in order.
 	passes []string
@@ -295,6 +340,7 @@ type crashRequest struct {
 	key     string
 	server  string
 	target  *events.Target
+	initial string // the server's status before the request
 	body    []byte
 }
 
@@ -319,13 +365,13 @@ func TestCrash_migrate(t *testing.T) {
 		for _, point := range crashPoints {
 			t.Run(fmt.Sprintf("seed=%d/%s", seed, point), func(t *testing.T) {
 				t.Parallel()
-				runMigrateCrash(t, seed, point, perCase)
+				runMigrateCrash(t, seed, point, perCase, crashCases)
 			})
 		}
 	}
 }
 
-func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int) {
+func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int, cases []crashCase) {
 	ctx := t.Context()
 	w := newCrashWorld(t, seed)
 	rng := rand.New(rand.NewPCG(seed, 0xc0ffee))
@@ -333,7 +379,7 @@ func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int) {
 	// given back and delivered again.
 	w.Sim.InjectRandom(ecstest.OpShowServer, 0.4, ecstest.ServerError(503))
 
-	reqs := w.batch(fmt.Sprintf("crash-%d-%s", seed, point), perCase)
+	reqs := w.batch(fmt.Sprintf("crash-%d-%s", seed, point), perCase, cases)
 	rng.Shuffle(len(reqs), func(i, j int) { reqs[i], reqs[j] = reqs[j], reqs[i] })
 
 	// Each request crashes its own process at the boundary.
@@ -412,23 +458,31 @@ func runMigrateCrash(t *testing.T, seed uint64, point string, perCase int) {
 			t.Errorf("%s (%s, crash at %s): server on %q, target %q: want on target %t", r.id, r.c.name, point,
 				st.DedicatedHostID, r.target.DedicatedHostID, wantOn)
 		}
+		if wantOff := want.stopped || r.initial == ecstest.StatusShutoff; (st.Status == ecstest.StatusShutoff) != wantOff {
+			t.Errorf("%s (%s, crash at %s): server %s, want stopped %t", r.id, r.c.name, point, st.Status, wantOff)
+		}
 	}
 }
 
 // batch makes perCase requests of each kind, their ids starting with
 // prefix.
-func (w *crashWorld) batch(prefix string, perCase int) []*crashRequest {
+func (w *crashWorld) batch(prefix string, perCase int, cases []crashCase) []*crashRequest {
 	var reqs []*crashRequest
-	for i := range crashCases {
+	for i := range cases {
 		for range perCase {
-			c := &crashCases[i]
+			c := &cases[i]
 			srv, target := c.setup(w)
 			if c.lost {
 				w.lost[srv] = true
 			}
+			st, _ := w.Sim.Server(srv)
 			id := fmt.Sprintf("%s-%d", prefix, len(reqs))
+			data := map[string]any{"server_id": srv, "target": target}
+			if c.power != nil {
+				data["power"] = c.power
+			}
 			reqs = append(reqs, &crashRequest{c: c, id: id, key: events.RequestKey(stacktest.Source, id), server: srv, target: target,
-				body: stacktest.RequestData(id, srv, map[string]any{"server_id": srv, "target": target})})
+				initial: st.Status, body: stacktest.RequestData(id, srv, data)})
 		}
 	}
 	return reqs
@@ -442,6 +496,12 @@ func (w *crashWorld) checkCalls(reqs []*crashRequest, when string) {
 		if n := w.Sim.MigrateCalls(r.server); n > 1 {
 			w.t.Errorf("%s (%s) %s: %d MigrateServer calls", r.id, r.c.name, when, n)
 		}
+		// Only poll makes the calls after the first: the move after a
+		// stop, the start.
+		stops, moves, starts := w.Sim.StopCalls(r.server), w.Sim.MigrateCalls(r.server), w.Sim.StartCalls(r.server)
+		if stops > 1 || stops+moves > 1 || starts > 0 {
+			w.t.Errorf("%s (%s) %s: %d stops, %d moves, %d starts sent", r.id, r.c.name, when, stops, moves, starts)
+		}
 	}
 	for key, re := range w.ByRequest() {
 		if c := stacktest.CountOf(re.Terminal); !c.AtMostOnce() {
@@ -449,6 +509,9 @@ func (w *crashWorld) checkCalls(reqs []*crashRequest, when string) {
 		}
 		if c := stacktest.CountOf(re.Accepted); !c.AtMostOnce() {
 			w.t.Errorf("request %s %s: accepted events: %s", key, when, c)
+		}
+		if c := stacktest.CountOf(re.Progressed); !c.AtMostOnce() {
+			w.t.Errorf("request %s %s: progressed events: %s", key, when, c)
 		}
 	}
 }
@@ -469,10 +532,7 @@ func (w *crashWorld) leftAlone(r *crashRequest) string {
 	case c.State == ledger.StateFinished && c.OutcomePublished:
 		return ""
 	case c.State == ledger.StateSubmitted:
-		id := c.JobID
-		if c.JobUnknown {
-			id = ledger.WatchRecordID(r.key)
-		}
+		id := r.recordID(c)
 		if snap.Job(id) == nil {
 			return fmt.Sprintf("claim submitted (job %q) without its record %s", c.JobID, id)
 		}
@@ -492,13 +552,24 @@ func (w *crashWorld) endOf(r *crashRequest, snap *ledger.Snapshot, re *stacktest
 	if re == nil {
 		re = &stacktest.RequestEvents{}
 	}
-	terminal, accepted := stacktest.CountOf(re.Terminal), stacktest.CountOf(re.Accepted)
+	terminal := stacktest.CountOf(re.Terminal)
 	c := snap.Claim(stacktest.Source, r.id)
 	if c == nil {
 		bad("no claim")
 		return migrateEnd{}, problems
 	}
-	end := migrateEnd{migrated: w.Sim.Migrations(r.server) == 1}
+	// The event that announces the first call: accepted, or for a stop
+	// progressed/stop_submitted; nothing else is published before the
+	// terminal event.
+	announced, others := re.Accepted, re.Progressed
+	if c.Call == ledger.CallStop {
+		announced, others = re.Progressed, re.Accepted
+	}
+	ann := stacktest.CountOf(announced)
+	if len(others) != 0 {
+		bad("events other than the first call's announcement: %s", stacktest.CountOf(others))
+	}
+	end := migrateEnd{migrated: w.Sim.Migrations(r.server) == 1, stopped: w.Sim.StopCalls(r.server) == 1}
 	lock := snap.Lock(r.server)
 	heldByIt := lock != nil && lock.RequestKey == r.key
 	if snap.Job(ledger.PendingRecordID(r.key)) != nil {
@@ -523,10 +594,18 @@ func (w *crashWorld) endOf(r *crashRequest, snap *ledger.Snapshot, re *stacktest
 		if !c.OutcomePublished {
 			bad("claim not marked published")
 		}
-		if accepted.Messages != 0 {
-			bad("finished without a call, yet accepted: %s", accepted)
+		if ann.Messages != 0 {
+			bad("finished without a call, yet announced: %s", ann)
 		}
-		if snap.Job(ledger.WatchRecordID(r.key)) != nil || (c.JobID != "" && snap.Job(c.JobID) != nil) {
+		if r.c.power != nil {
+			if pw := stacktest.Data[struct {
+				Power *events.PowerOutcome `json:"power"`
+			}](w.t, ev).Power; pw == nil || *pw != (events.PowerOutcome{}) {
+				bad("finished without a call: power %+v", pw)
+			}
+		}
+		if snap.Job(ledger.WatchRecordID(r.key)) != nil || snap.Job(ledger.PowerRecordID(r.key)) != nil ||
+			(c.JobID != "" && snap.Job(c.JobID) != nil) {
 			bad("job record left for a finished request")
 		}
 		if heldByIt {
@@ -539,27 +618,65 @@ func (w *crashWorld) endOf(r *crashRequest, snap *ledger.Snapshot, re *stacktest
 		if !heldByIt {
 			bad("submitted, but the server lock is %+v", lock)
 		}
+		j := snap.Job(r.recordID(c))
+		if j == nil || j.RequestKey != r.key || j.JobID != c.JobID {
+			bad("no record %s following job %q: %+v", r.recordID(c), c.JobID, j)
+		} else if msg := r.checkPower(j, c); msg != "" {
+			bad("record %s: %s", r.recordID(c), msg)
+		}
 		if c.JobUnknown {
 			end.kind = "watch"
-			if j := snap.Job(ledger.WatchRecordID(r.key)); j == nil || !j.Watch() {
-				bad("no watch record")
-			}
-			if accepted.Messages != 0 {
-				bad("job unknown, yet accepted: %s", accepted)
+			if ann.Messages != 0 {
+				bad("job unknown, yet announced: %s", ann)
 			}
 			break
 		}
 		end.kind = "job"
-		if j := snap.Job(c.JobID); j == nil || j.RequestKey != r.key {
-			bad("no job record %s", c.JobID)
-		}
-		if !accepted.Once() || !c.AcceptedPublished {
-			bad("accepted events: %s; marked %t", accepted, c.AcceptedPublished)
-		} else if a := stacktest.Data[events.Accepted](w.t, re.Accepted[0].Event); a.JobID != c.JobID {
-			bad("accepted job %s, claim job %s", a.JobID, c.JobID)
+		if !ann.Once() || !c.AcceptedPublished {
+			bad("announced: %s; marked %t", ann, c.AcceptedPublished)
+		} else if id := stacktest.Data[events.Correlation](w.t, announced[0].Event).JobID; id != c.JobID {
+			bad("announced job %s, claim job %s", id, c.JobID)
 		}
 	default:
 		bad("claim %s (owner %q, last error %q): not handed on", c.State, c.Owner, c.LastError)
 	}
 	return end, problems
+}
+
+// recordID is the record a submitted claim of the request hands on to
+// poll: the one power record of a request with power steps, else the
+// job's record, or the watch record when the job is unknown.
+func (r *crashRequest) recordID(c *ledger.Claim) string {
+	switch {
+	case r.c.power != nil:
+		return ledger.PowerRecordID(r.key)
+	case c.JobUnknown:
+		return ledger.WatchRecordID(r.key)
+	}
+	return c.JobID
+}
+
+// checkPower says what is wrong with the power state of the request's
+// record ("" when nothing is): absent for a request without power steps;
+// for one with, the steps it asked for, following the claim's first call
+// with its job.
+func (r *crashRequest) checkPower(j *ledger.Job, c *ledger.Claim) string {
+	ps := j.Power
+	switch {
+	case r.c.power == nil && ps == nil:
+		return ""
+	case r.c.power == nil || ps == nil:
+		return fmt.Sprintf("power %+v, asked %v", ps, r.c.power)
+	}
+	want := ledger.PowerState{Stop: events.StopType(r.c.power["stop"].(string)), Call: c.Call}
+	want.Restart, _ = r.c.power["restart"].(bool)
+	if c.Call == ledger.CallStop {
+		want.StopJobID = c.JobID
+	} else {
+		want.MoveJobID = c.JobID
+	}
+	if diff := cmp.Diff(want, *ps); diff != "" {
+		return "power (-want +got):\n" + diff
+	}
+	return ""
 }

@@ -58,7 +58,7 @@ func TestTrouble_migratePublishTimeouts(t *testing.T) {
 			w := newCrashWorld(t, seed)
 			pub := &flakyPublisher{base: w.Bus, p: 0.6, rng: rand.New(rand.NewPCG(seed, 0xf1a4))}
 			w.pub = pub
-			reqs := w.batch(fmt.Sprintf("trouble-%d", seed), perCase)
+			reqs := w.batch(fmt.Sprintf("trouble-%d", seed), perCase, crashCases)
 			p := w.process("migrate", "")
 			retries := 0
 			for _, r := range reqs {

@@ -40,11 +40,22 @@ var pollCrashPoints = []string{crashLeased, crashPolled, crashRecorded, crashPub
 type pollProcess struct {
 	p     *Poller
 	armed string
-	dead  atomic.Bool
+	// skip is how many passes of the armed boundary the process lives
+	// through before it dies at the next (0: at the first).
+	skip atomic.Int64
+	dead atomic.Bool
+	// stop, when set, cancels the tick the process is in once it dies, so
+	// that it leases no more jobs (otherwise it takes the rest of the
+	// tick's due jobs and leaves them leased, each worker dying at its
+	// first boundary).
+	stop context.CancelFunc
 }
 
 func (pp *pollProcess) at(point string) {
-	if pp.dead.Load() || (point == pp.armed && pp.dead.CompareAndSwap(false, true)) {
+	if pp.dead.Load() || (point == pp.armed && pp.skip.Add(-1) < 0 && pp.dead.CompareAndSwap(false, true)) {
+		if pp.stop != nil {
+			pp.stop()
+		}
 		runtime.Goexit()
 	}
 }

@@ -57,6 +57,7 @@ func (p *Poller) advancePower(ctx, apiCtx context.Context, j *ledger.Job, r *res
 func (p *Poller) powerStop(ctx, apiCtx context.Context, j *ledger.Job, r *result) {
 	ps := j.Power
 	v := p.decideStop(apiCtx, j, r.sight)
+	p.crashAt(crashPolled)
 	switch v.kind {
 	case completed:
 		ps.Stopped = true
@@ -127,6 +128,7 @@ func (p *Poller) powerMove(ctx, apiCtx context.Context, j *ledger.Job, r *result
 	ps := j.Power
 	if ps.Move == nil {
 		v := p.decide(apiCtx, j, r.sight)
+		p.crashAt(crashPolled)
 		if (v.kind == retry || v.kind == throttled || v.kind == keepPolling) && !p.now().Before(j.Deadline) {
 			v = verdict{kind: timedOut, status: troubledOrLast(v, j)}
 		}
@@ -181,6 +183,7 @@ func moveResult(v verdict) *ledger.MoveResult {
 func (p *Poller) powerStart(ctx, apiCtx context.Context, j *ledger.Job, r *result) {
 	ps := j.Power
 	v := p.decideStart(apiCtx, j, r.sight)
+	p.crashAt(crashPolled)
 	switch v.kind {
 	case completed:
 		ps.Restarted = true
@@ -243,6 +246,7 @@ func (p *Poller) callNext(ctx, apiCtx context.Context, j *ledger.Job, call ledge
 		p.lost(ctx, err, r)
 		return
 	}
+	p.crashAt(crashNamed)
 	p.announce(ctx, j)
 	var jobID string
 	var err error
@@ -251,6 +255,7 @@ func (p *Poller) callNext(ctx, apiCtx context.Context, j *ledger.Job, call ledge
 	} else {
 		jobID, err = p.ecs.StartServer(apiCtx, j.Region, j.ProjectID, j.ServerID)
 	}
+	p.crashAt(crashCalled)
 	now := p.now()
 	switch {
 	case err == nil, errors.Is(err, ecsclient.ErrOutcomeUnknown):
@@ -270,6 +275,15 @@ func (p *Poller) callNext(ctx, apiCtx context.Context, j *ledger.Job, call ledge
 			}
 		}
 		p.log.InfoContext(ctx, "call submitted", "call", string(call), "job", jobID)
+		// The record follows the call's job before anything announces
+		// it: a poller that stopped after announcing must leave a record
+		// that knows the job the stream names, not one that says the
+		// call may have been sent and follows the server instead.
+		if err := p.led.Update(ctx, j); err != nil {
+			p.lost(ctx, err, r)
+			return
+		}
+		p.crashAt(crashSubmitted)
 		p.announce(ctx, j)
 		p.reschedule(ctx, j, next(now, j.Deadline, p.policy.Schedule.First, j.RecordID(), 0), r)
 	case ecsclient.IsTransient(err), errors.Is(err, ecsclient.ErrBusy):
@@ -383,6 +397,7 @@ func (p *Poller) announce(ctx context.Context, j *ledger.Job) {
 			left = append(left, a)
 			continue
 		}
+		p.crashAt(crashAnnounced)
 		p.log.InfoContext(ctx, "power step announced", "event", a)
 	}
 	ps.Announce = left

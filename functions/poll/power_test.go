@@ -19,12 +19,17 @@ type powered struct {
 	restart  bool
 	lockStop bool // the server is locked when the stop is sent: the stop fails
 	deadline time.Duration
+	// watch: the stop's answer was lost (the claim is submitted with its
+	// job unknown), so the record follows the server; with noCall the
+	// stop was never sent (a takeover of a claim that was submitting).
+	watch, noCall bool
 }
 
 // submitPowered does what migrate does for a request with power steps:
 // claim, lock, pre-flight, and the first call — the stop of a running
 // server (announced with progressed/stop_submitted), or the move of a
-// stopped one — recorded in the request's one power record.
+// stopped one — recorded in the request's one power record. r.JobID is
+// the first call's job; "" when its answer was lost (pw.watch).
 func (e *env) submitPowered(pw powered) request {
 	e.t.Helper()
 	ctx := context.Background()
@@ -61,9 +66,18 @@ func (e *env) submitPowered(pw powered) request {
 				e.t.Fatal(err)
 			}
 		}
-		r.JobID, err = e.sim.Client().BatchStopServers(ctx, e.sim.ProjectID(), []string{srv}, false)
-		if err != nil {
-			e.t.Fatal(err)
+		if !pw.noCall {
+			r.JobID, err = e.sim.Client().BatchStopServers(ctx, e.sim.ProjectID(), []string{srv}, false)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+		}
+		if pw.watch {
+			r.JobID = ""
+			if err := e.migrate.MarkSubmittedUnknown(ctx, c); err != nil {
+				e.t.Fatal(err)
+			}
+			return e.recordPowered(r, pw, call)
 		}
 		ev, err := events.NewProgressed(origin, events.StepStopSubmitted, r.JobID, e.clock.Now())
 		if err != nil {
@@ -84,14 +98,21 @@ func (e *env) submitPowered(pw powered) request {
 	if err := e.migrate.MarkSubmitted(ctx, c, r.JobID, announce); err != nil {
 		e.t.Fatal(err)
 	}
+	return e.recordPowered(r, pw, call)
+}
+
+// recordPowered writes the power record of r, as migrate does once its
+// first call is submitted.
+func (e *env) recordPowered(r request, pw powered, call ledger.Call) request {
+	e.t.Helper()
 	ps := &ledger.PowerState{Stop: events.StopSoft, Restart: pw.restart, Call: call}
 	if call == ledger.CallStop {
 		ps.StopJobID = r.JobID
 	} else {
 		ps.MoveJobID = r.JobID
 	}
-	if _, err := e.migrate.RecordJob(ctx, ledger.Job{JobID: r.JobID, RequestID: r.ID, RequestSource: r.Source, ProjectID: e.sim.ProjectID(),
-		Region: testRegion, ServerID: srv, Target: r.Target, Deadline: r.Deadline, Power: ps}); err != nil {
+	if _, err := e.migrate.RecordJob(context.Background(), ledger.Job{JobID: r.JobID, RequestID: r.ID, RequestSource: r.Source,
+		ProjectID: e.sim.ProjectID(), Region: testRegion, ServerID: r.ServerID, Target: r.Target, Deadline: r.Deadline, Power: ps}); err != nil {
 		e.t.Fatal(err)
 	}
 	return r

@@ -7,9 +7,10 @@
 //
 // It also reads back what the stack holds: every event on the stream
 // ([Stack.Events]), grouped and counted per request ([Stack.ByRequest],
-// [CountOf]), and the ledger's records ([Stack.Snapshot]); and it builds
-// request CloudEvents ([Request]). [Soak] and [Seeds] switch the harnesses
-// that use it to their long forms (COLDMOVE_SOAK=1).
+// [CountOf]; [Stack.Follow] reads only what is new, for harnesses that
+// look after every round), and the ledger's records ([Stack.Snapshot]);
+// and it builds request CloudEvents ([Request]). [Soak] and [Seeds]
+// switch the harnesses that use it to their long forms (COLDMOVE_SOAK=1).
 //
 // The package is meant for _test.go files only.
 package stacktest

@@ -148,6 +148,13 @@ type Published struct {
 // outcome that is not fails the test.
 func (s *Stack) Events() []Published {
 	s.TB.Helper()
+	return s.EventsAfter(0)
+}
+
+// EventsAfter returns the events on the stream after sequence seq, in
+// order, as [Stack.Events] does.
+func (s *Stack) EventsAfter(seq uint64) []Published {
+	s.TB.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	st, err := s.JetStream().Stream(ctx, s.BusConfig.Stream)
@@ -159,7 +166,7 @@ func (s *Stack) Events() []Published {
 		s.TB.Fatal(err)
 	}
 	var out []Published
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+	for seq := max(info.State.FirstSeq, seq+1); seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 		m, err := st.GetMsg(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
