@@ -156,11 +156,26 @@ func nastyRequests(srv, host string) []nasty {
 		// The request's own id: anything goes, but it must never reach a
 		// subject or a key; the payload is invalid, so that nothing is
 		// sent.
-		add(nasty{name: "request id " + kind, reason: events.RejectInvalidPayload, server: srv,
+		reason := events.RejectInvalidPayload
+		if len(bad) > events.MaxIDSize-32 {
+			reason = events.RejectInvalidEvent // over MaxIDSize with its prefix
+		}
+		add(nasty{name: "request id " + kind, reason: reason, server: srv,
 			structured: func(id string) []byte { return ceJSON(id+bad, "", badTarget) },
 			binary:     func(id string) (map[string][]string, []byte) { return ceBinary(id+bad, nil, badTarget) }})
 	}
 
+	// An id that fits a message but not, echoed, a ledger record: refused
+	// before any call (it used to be submitted, then stuck).
+	huge := strings.Repeat("i", 800<<10)
+	add(nasty{name: "overlong request id, valid request", reason: events.RejectInvalidEvent, server: srv, httpCode: 431,
+		structured: func(id string) []byte { return ceJSON(id+huge, "", req("")) },
+		// JetStream takes headers up to 64 KiB.
+		binary: func(id string) (map[string][]string, []byte) { return ceBinary(id+huge[:60<<10], nil, req("")) }})
+	add(nasty{name: "overlong source, valid request", reason: events.RejectInvalidEvent, server: srv,
+		structured: func(id string) []byte {
+			return bytes.Replace(ceJSON(id, "", req("")), []byte(`"source":"/hostile"`), []byte(`"source":"/`+huge[:300]+`"`), 1)
+		}})
 	s, b = both("", nil, req(`,"region":"`+strings.Repeat("a", 35)+`"`))
 	add(nasty{name: "region of 35 characters", structured: s, binary: b, reason: events.RejectInvalidPayload, server: srv})
 	s, b = both(`,"traceparent":"`+tp+`\r\nx-injected: 1"`, map[string]string{"ce-traceparent": tp + "\r\nx-injected: 1"}, badTarget)
