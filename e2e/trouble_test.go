@@ -34,12 +34,13 @@ var laneFaults = []struct {
 //
 // Each fault has a lane of its own (a simulator with its own project,
 // behind the one endpoint) where it hits 35% of all calls, of every
-// operation; a "mixed" lane rolls every fault at once (3% each); a clean
+// operation; "mixed" lanes roll every fault at once (3% each); a clean
 // lane is the control. Faults are rolled on each simulator's PRNG, seeded
 // from COLDMOVE_SEED (default 1); which call gets which roll depends on
 // the order calls arrive in, so the invariants, not the exact outcomes,
-// are what is checked. Short form: 12 requests per fault lane, 120 mixed,
-// 6 clean, deadlines 20 s ahead; COLDMOVE_SOAK=1: 80, 1000, 20, 45 s.
+// are what is checked. Short form: 12 requests per fault lane, 120 in one
+// mixed lane, 6 clean, deadlines 20 s ahead; COLDMOVE_SOAK=1: 80 per
+// fault lane, 100 in each of ten mixed lanes, 20 clean, 45 s.
 //
 // Why end to end: the outcome of a fault depends on how the ECS client
 // classifies it, what migrate makes of that (reject, retry, track) and
@@ -51,11 +52,16 @@ func TestTrouble_ecsFaultsEndToEnd(t *testing.T) {
 	t.Parallel()
 	migrate, poll := binaries(t)
 	seed := seedFor(t, 1)
-	perLane, mixed, clean, ahead := 12, 120, 6, 20*time.Second
+	perLane, mixedLanes, mixed, clean, ahead := 12, 1, 120, 6, 20*time.Second
 	if soak {
-		perLane, mixed, clean, ahead = 80, 1000, 20, 45*time.Second
+		// Ten mixed lanes: throttling holds a whole project back, and one
+		// project of a thousand jobs would spend its time held.
+		perLane, mixedLanes, mixed, clean, ahead = 80, 10, 100, 20, 45*time.Second
 	}
-	names := []string{"clean", "mixed"}
+	names := []string{"clean"}
+	for i := range mixedLanes {
+		names = append(names, fmt.Sprintf("mixed-%d", i))
+	}
 	for _, f := range laneFaults {
 		names = append(names, f.name)
 	}
@@ -74,10 +80,10 @@ func TestTrouble_ecsFaultsEndToEnd(t *testing.T) {
 	var reqs []*placement
 	for _, ln := range l.all {
 		n := perLane
-		switch ln.name {
-		case "clean":
+		switch {
+		case ln.name == "clean":
 			n = clean
-		case "mixed":
+		case strings.HasPrefix(ln.name, "mixed"):
 			n = mixed
 			for _, f := range laneFaults {
 				ln.sim.InjectRandom(ecstest.OpAny, 0.03, f.fault)
