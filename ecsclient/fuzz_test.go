@@ -38,6 +38,22 @@ func FuzzAnswer(f *testing.F) {
 		{200, `{"status":"RUNNING","begin_time":123,"entities":{"sub_jobs":{}}}`},
 		{200, ``},
 		{302, `moved`},
+		// Hostile or unusual answers: refused credentials, ids that must
+		// never reach a URL or a record, a body far over the message limit.
+		{401, `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: verify aksk signature fail","request_id":"r"}`},
+		{403, `{"error":{"code":"Ecs.0003","message":"You do not have permission to perform this operation."}}`},
+		{200, `{"job_id":"../../v1/other/cloudservers"}`},
+		{200, `{"job_id":"a%2Fb"}`},
+		{200, `{"job_id":"*"}`},
+		{200, `{"job_id":"` + strings.Repeat("f", 65) + `"}`},
+		{200, `{"job_id":""}`},
+		{200, `{"job_id":null,"job_id":"` + testJob + `"}`},
+		{200, `{"server":{"id":"../x","status":"SHUTOFF"}}`},
+		{200, `{"status":"SUCCESS","entities":{"sub_jobs":[{"status":"SUCCESS","entities":{"server_id":"../x"}}]}}`},
+		{502, `<html><body>Bad Gateway</body></html>`},
+		{503, `{"error":{"code":"APIGW.0202","message":"` + strings.Repeat("\u00ff\r\n", 2000) + `"}}`},
+		{200, "\x1f\x8b\x08\x00garbage"},
+		{200, `{"status":"RUNNING"` + strings.Repeat(" ", 1<<16) + `}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.status, []byte(s.body), "req-1", "1")

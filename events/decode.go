@@ -30,8 +30,8 @@ func Decode(header map[string][]string, body []byte) (*Placement, error) {
 // and validates everything about it that does not depend on the time (the
 // deadline is judged by [Placement.CheckDeadline]). It fails with a
 // *[DecodeError] wrapping exactly one of: [ErrNotCloudEvent],
-// [ErrSpecVersion], [ErrInvalidEvent], [ErrUnsupportedType],
-// [ErrDataTooLarge] or [ErrInvalidPayload] (with every field problem; a key
+// [ErrSpecVersion], [ErrInvalidEvent] (also for an id or a source over
+// [MaxIDSize]), [ErrUnsupportedType], [ErrDataTooLarge] or [ErrInvalidPayload] (with every field problem; a key
 // repeated anywhere in the data is one). The error's Origin holds whatever
 // could be read of the request, also of a CloudEvent of another type, so
 // that the rejection can be correlated with it; a server id is copied into
@@ -50,6 +50,10 @@ func DecodeEvent(e event.Event) (*Placement, error) {
 	if err := e.Validate(); err != nil {
 		o.readData(e)
 		return nil, decodeErr(ErrInvalidEvent, o, "", sdkProblems(err))
+	}
+	if ps := idSizes(e); len(ps) > 0 {
+		o.readData(e)
+		return nil, decodeErr(ErrInvalidEvent, o, "", ps)
 	}
 	if e.Type() != TypeRequested {
 		o.readData(e)
@@ -79,6 +83,23 @@ func DecodeEvent(e event.Event) (*Placement, error) {
 		TraceState:  ts,
 		Request:     req,
 	}, nil
+}
+
+// MaxIDSize is the longest CloudEvent id, and the longest source, of a
+// request, in bytes. Both are copied onto every outcome and into the
+// ledger's records, which NATS bounds in size; at this size every outcome
+// carries them exactly as sent.
+const MaxIDSize = maxEcho
+
+// idSizes returns the problems of an id or a source over [MaxIDSize].
+func idSizes(e event.Event) []Problem {
+	var ps problems
+	for _, a := range []struct{ name, v string }{{"id", e.ID()}, {"source", e.Source()}} {
+		if len(a.v) > MaxIDSize {
+			ps.add(a.name, fmt.Sprintf("must be at most %d bytes, not %d", MaxIDSize, len(a.v)))
+		}
+	}
+	return ps
 }
 
 // CheckDeadline judges the request's deadline against now: nil when it

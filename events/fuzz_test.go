@@ -36,6 +36,29 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"b","type":"t","id":"c","data":{"server_id":"`+serverID+`"}}`), false, "")
 	f.Add([]byte(`{"server_id":"`+serverID+`"}`), true, "type")
 	f.Add([]byte(`{"server_id":"`+serverID+`","target":{"public_pool":true}}`), true, "tracestate")
+	// Hostile structured requests: ids that must never reach a subject, a
+	// URL or a key; trace context with line breaks; nesting past the limit
+	// and past encoding/json's; other specversions; base64 data.
+	structured := func(extra, data string) []byte {
+		return []byte(`{"specversion":"1.0","id":"h","source":"/fuzz","type":"` + events.TypeRequested + `"` + extra + `,"data":` + data + `}`)
+	}
+	good := `{"server_id":"` + serverID + `","target":{"public_pool":true}}`
+	for _, id := range []string{"../../etc/passwd", "a%2Fb", "*", ">", "a b", "\u0000\r\n", "☃", strings.Repeat("f", 300)} {
+		f.Add(structured("", `{"server_id":"`+id+`","target":{"dedicated_host_id":"`+id+`"},"project_id":"`+id+`","region":"`+id+`"}`), false, "")
+		f.Add(structured(`,"subject":"`+id+`"`, good), false, "")
+		f.Add([]byte(`{"specversion":"1.0","id":"`+id+`","source":"`+id+`","type":"`+events.TypeRequested+`","data":`+good+`}`), false, "")
+	}
+	f.Add(structured(`,"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\nx: y"`, good), false, "")
+	f.Add(structured(`,"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","tracestate":"a=b\r\nc=d"`, good), false, "")
+	f.Add(structured(`,"region":"`+strings.Repeat("a", 35)+`"`, `{"server_id":"`+serverID+`","target":{"public_pool":true},"region":"`+strings.Repeat("a", 35)+`"}`), false, "")
+	f.Add(structured("", `{"server_id":"`+serverID+`","target":{"public_pool":true,"dedicated_host_id":"`+serverID+`"}}`), false, "")
+	f.Add(structured("", `{"server_id":"`+serverID+`","target":{"public_pool":true},"x":`+strings.Repeat(`{"a":`, 40)+`1`+strings.Repeat(`}`, 40)+`}`), false, "")
+	f.Add(structured("", strings.Repeat(`[`, 11000)+strings.Repeat(`]`, 11000)), false, "")
+	f.Add(structured("", `{"server_id":7,"target":"pool","deadline":12}`), false, "")
+	f.Add([]byte(`{"specversion":"0.3","id":"h","source":"/fuzz","type":"`+events.TypeRequested+`","data":`+good+`}`), false, "")
+	f.Add([]byte(`{"specversion":"1.0","id":"h","source":"/fuzz","type":"`+events.TypeRequested+`","data_base64":"eyJzZXJ2ZXJfaWQiOiIuLi8ifQ=="}`), false, "")
+	f.Add([]byte(`{"specversion":"1.0","id":"h","source":"/fuzz","type":"`+events.TypeRequested+`","data_base64":"%%%"}`), false, "")
+	f.Add(structured("", `{"server_id":"`+serverID+`","target":{"public_pool":true},"pad":"`+strings.Repeat("x", 70<<10)+`"}`), false, "")
 	kinds := []error{events.ErrNotCloudEvent, events.ErrSpecVersion, events.ErrInvalidEvent,
 		events.ErrUnsupportedType, events.ErrInvalidPayload, events.ErrDataTooLarge}
 	f.Fuzz(func(t *testing.T, body []byte, binary bool, header string) {

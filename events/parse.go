@@ -86,17 +86,40 @@ func ParseStructured(body []byte) (event.Event, error) {
 // ParseBinary reads a CloudEvent in binary content mode: attributes in ce-*
 // headers (matched in any letter case, values percent-decoded as the HTTP
 // binding requires), datacontenttype in content-type, data in the body.
-// Errors are *[DecodeError].
+// An attribute given twice (two values, or two spellings of its header
+// name) is a problem, as in structured mode. Errors are *[DecodeError].
 func ParseBinary(header map[string][]string, body []byte) (event.Event, error) {
 	if len(body) > maxMessageSize {
 		return event.Event{}, tooLarge(body)
 	}
 	w := wire{attrs: map[string]string{}, exts: map[string]any{}}
+	// An attribute given twice — under two spellings of its header name
+	// (NATS keeps the case it was sent in) or as two values of one header —
+	// is ambiguous, as in structured mode: refuse it, rather than read
+	// whichever the map yields first.
+	given := map[string]int{}
+	for k, vs := range header {
+		if lk := strings.ToLower(k); lk == "content-type" || strings.HasPrefix(lk, "ce-") {
+			given[lk] += len(vs)
+		}
+	}
+	for _, lk := range slices.Sorted(maps.Keys(given)) {
+		if given[lk] > 1 && lk != "ce-datacontenttype" {
+			name := strings.TrimPrefix(lk, "ce-")
+			if lk == "content-type" {
+				name = "datacontenttype"
+			}
+			w.shape.add(name, "is given more than once")
+		}
+	}
 	for k, vs := range header {
 		if len(vs) == 0 {
 			continue
 		}
 		lk := strings.ToLower(k)
+		if given[lk] > 1 {
+			continue
+		}
 		v := vs[0]
 		if strings.Contains(v, "%") {
 			if d, err := url.PathUnescape(v); err == nil {
