@@ -35,7 +35,7 @@ func TestDecode_idAndSourceAreBounded(t *testing.T) {
 			t.Fatalf("an overlong %s: %v", name, err)
 		}
 		if len(de.Origin.RequestID) > events.MaxIDSize || len(de.Origin.RequestSource) > events.MaxIDSize || de.Origin.ServerID != serverID {
-			t.Errorf("an overlong %s: origin %.80q…", name, de.Origin)
+			t.Errorf("an overlong %s: origin id %.80q…, source %.80q…, server %q", name, de.Origin.RequestID, de.Origin.RequestSource, de.Origin.ServerID)
 		}
 	}
 }

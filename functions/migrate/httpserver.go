@@ -191,7 +191,7 @@ func statusCode(o Outcome) int {
 	switch {
 	case o.Retryable():
 		return http.StatusServiceUnavailable
-	case o.Reason == string(events.RejectPayloadTooLarge) && o.Status == StatusRejected:
+	case o.Reason == string(events.RejectPayloadTooLarge) && o.invalidInput():
 		return http.StatusRequestEntityTooLarge
 	case o.invalidInput():
 		return http.StatusBadRequest

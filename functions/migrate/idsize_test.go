@@ -7,6 +7,7 @@ import (
 	"github.com/coldmove/coldmove/ecsclient/ecstest"
 	"github.com/coldmove/coldmove/events"
 	"github.com/coldmove/coldmove/internal/stacktest"
+	"github.com/coldmove/coldmove/ledger"
 )
 
 // TestHandle_overlongRequestIDIsRejectedBeforeAnyCall: a request whose
@@ -15,8 +16,9 @@ import (
 // submitted — MigrateServer called, the migration running — and then stuck
 // "submitting" with its job id unrecorded, its accepted event unpublished
 // and no terminal event ever (guarantee 2). It is now rejected as an
-// invalid event before anything is claimed or sent; an id of
-// events.MaxIDSize bytes still goes through, echoed exactly.
+// invalid event before anything is sent, its rejection kept on a finished
+// claim like every other so that redeliveries answer duplicate (guarantee
+// 6); an id of events.MaxIDSize bytes still goes through, echoed exactly.
 func TestHandle_overlongRequestIDIsRejectedBeforeAnyCall(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -25,7 +27,11 @@ func TestHandle_overlongRequestIDIsRejectedBeforeAnyCall(t *testing.T) {
 	req := stacktest.RequestData(long, srv, map[string]any{"server_id": srv, "target": events.HostTarget(e.host)})
 	for delivery := range 3 {
 		o := e.h.HandleMessage(t.Context(), nil, req)
-		if o.Status != StatusRejected || o.Reason != string(events.RejectInvalidEvent) {
+		want := StatusRejected
+		if delivery > 0 {
+			want = StatusDuplicate
+		}
+		if o.Status != want || o.Reason != string(events.RejectInvalidEvent) {
 			t.Fatalf("delivery %d: %s %s %.200s", delivery, o.Status, o.Reason, o.Message)
 		}
 	}
@@ -36,7 +42,7 @@ func TestHandle_overlongRequestIDIsRejectedBeforeAnyCall(t *testing.T) {
 	if !strings.HasPrefix(long, r.RequestID) || len(r.RequestID) > events.MaxIDSize || r.ServerID != srv {
 		t.Errorf("rejection names request %.40q… (%d bytes), server %s", r.RequestID, len(r.RequestID), r.ServerID)
 	}
-	if snap := e.Snapshot(); len(snap.Claims)+len(snap.Jobs)+len(snap.Locks) != 0 {
+	if snap := e.Snapshot(); len(snap.Claims) != 1 || snap.Claims[0].State != ledger.StateFinished || len(snap.Jobs)+len(snap.Locks) != 0 {
 		t.Errorf("records left: %+v", snap)
 	}
 

@@ -63,11 +63,13 @@ type Outcome struct {
 func (o Outcome) Retryable() bool { return o.Status == StatusRetry }
 
 // invalidInput reports whether a rejection is about the request itself
-// (not a CloudEvent, wrong type, bad payload) rather than the server.
+// (not a CloudEvent, wrong type, bad payload) rather than the server. A
+// duplicate of such a request is answered as the request was: what a
+// sender did wrong, it did wrong again.
 func (o Outcome) invalidInput() bool {
 	switch events.RejectReason(o.Reason) {
 	case events.RejectInvalidEvent, events.RejectUnsupportedType, events.RejectInvalidPayload, events.RejectPayloadTooLarge:
-		return o.Status == StatusRejected
+		return o.Status == StatusRejected || o.Status == StatusDuplicate
 	}
 	return false
 }
