@@ -150,10 +150,16 @@ func (c *Client) checkResponse(resp *http.Response, body []byte) *APIError {
 // an error; an error body is simply cut.
 func readBody(resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
+	// A body of known length is read into one buffer of its size, not
+	// grown by doubling: a list of 100 servers is a few hundred kB.
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes+1)); err != nil {
 		return nil, err
 	}
+	b := buf.Bytes()
 	if len(b) > maxResponseBytes {
 		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 			return nil, fmt.Errorf("response body larger than %d bytes", maxResponseBytes)

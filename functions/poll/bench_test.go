@@ -209,8 +209,9 @@ func BenchmarkSweep(b *testing.B) {
 			b.ResetTimer()
 			var s Summary
 			var peak, live, rss int
+			var cpu float64
 			for range b.N {
-				s, peak, live, rss = runPollProcess(b, bin, e.environ("COLDMOVE_API_RATE=500", "COLDMOVE_POLL_CONCURRENCY=16",
+				s, peak, live, rss, cpu = runPollProcess(b, bin, e.environ("COLDMOVE_API_RATE=500", "COLDMOVE_POLL_CONCURRENCY=16",
 					"COLDMOVE_POLL_INTERVAL=10s", "COLDMOVE_LOG_LEVEL=debug", "GODEBUG=gctrace=1")) // an idle tick logs at debug
 				if s.Jobs != n || s.Listed != n || s.Leased != 0 || s.Errors != 0 {
 					b.Fatalf("tick: %+v; want every one of %d servers listed and no job taken", s, n)
@@ -224,10 +225,11 @@ func BenchmarkSweep(b *testing.B) {
 			b.ReportMetric(float64(peak), "peak-heap-MB")
 			b.ReportMetric(float64(live), "peak-live-MB")
 			b.ReportMetric(float64(rss)/1024, "peak-rss-MB")
+			b.ReportMetric(cpu, "cpu-s")
 			out[strconv.Itoa(n)] = map[string]float64{
 				"sweep_s": s.Duration().Seconds(), "sweep_ideal_s": ideal, "sweep_per_job_ideal_s": float64(n) / 500,
 				"list_calls": float64(s.ListCalls), "heap_peak_mb": float64(peak), "heap_live_mb": float64(live),
-				"rss_peak_mb": round(float64(rss)/1024, 1),
+				"rss_peak_mb": round(float64(rss)/1024, 1), "cpu_s": cpu,
 			}
 		})
 	}
@@ -236,8 +238,9 @@ func BenchmarkSweep(b *testing.B) {
 
 // runPollProcess starts poll with env, waits for its first tick, stops it
 // with SIGTERM and returns the tick's summary, the peak and live heap (MB)
-// from its GC trace and its peak RSS (kB).
-func runPollProcess(b *testing.B, bin string, env []string) (s Summary, peakMB, liveMB, rssKB int) {
+// from its GC trace, its peak RSS (kB) and the CPU time it spent until then
+// (s).
+func runPollProcess(b *testing.B, bin string, env []string) (s Summary, peakMB, liveMB, rssKB int, cpuS float64) {
 	b.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = env
@@ -278,6 +281,17 @@ func runPollProcess(b *testing.B, bin string, env []string) (s Summary, peakMB, 
 			break
 		}
 	}
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)); err == nil {
+		// utime and stime, fields 14 and 15, in clock ticks (USER_HZ, 100
+		// on Linux), counted after the command name in parentheses.
+		if _, rest, ok := strings.Cut(string(stat), ") "); ok {
+			if f := strings.Fields(rest); len(f) > 12 {
+				u, _ := strconv.Atoi(f[11])
+				st, _ := strconv.Atoi(f[12])
+				cpuS = float64(u+st) / 100
+			}
+		}
+	}
 	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)); err == nil {
 		for line := range strings.SplitSeq(string(status), "\n") {
 			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
@@ -290,5 +304,5 @@ func runPollProcess(b *testing.B, bin string, env []string) (s Summary, peakMB, 
 	}
 	_, _ = io.Copy(io.Discard, stdout)
 	heap := <-gc
-	return s, heap[0], heap[1], rssKB
+	return s, heap[0], heap[1], rssKB, cpuS
 }
