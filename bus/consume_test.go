@@ -145,8 +145,10 @@ func TestConsume_roundTripBothModes(t *testing.T) {
 		if d.Subject != "coldmove.placement.requested."+serverA || d.NumDelivered != 1 || d.LastAttempt {
 			t.Errorf("delivery subject %s, delivered %d, last %v", d.Subject, d.NumDelivered, d.LastAttempt)
 		}
-		if _, err := events.DecodeRequestAt(d.Event, at); err != nil {
-			t.Errorf("DecodeRequest of the consumed event: %v", err)
+		if p, err := events.DecodeEvent(d.Event); err != nil {
+			t.Errorf("DecodeEvent of the consumed event: %v", err)
+		} else if err := p.CheckDeadline(at); err != nil {
+			t.Errorf("CheckDeadline of the consumed event: %v", err)
 		}
 	}
 	if err := stop(); err != nil {

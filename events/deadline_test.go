@@ -99,45 +99,6 @@ func TestPlacement_CheckDeadline(t *testing.T) {
 	}
 }
 
-// TestDecodeMessage_judgesDeadline checks the wrappers kept for callers
-// without a ledger: decode, then CheckDeadline.
-func TestDecodeMessage_judgesDeadline(t *testing.T) {
-	t.Parallel()
-	e, err := events.ParseMessage(nil, pastDeadline())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := events.Decode(nil, pastDeadline())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantErr := p.CheckDeadline(now)
-	before := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	tests := map[string]func(time.Time) (*events.Placement, error){
-		"DecodeMessage":   func(at time.Time) (*events.Placement, error) { return events.DecodeMessage(nil, pastDeadline(), at) },
-		"DecodeRequestAt": func(at time.Time) (*events.Placement, error) { return events.DecodeRequestAt(e, at) },
-	}
-	for name, decode := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			got, err := decode(now)
-			if got != nil {
-				t.Errorf("a late request decoded: %+v", got)
-			}
-			if diff := cmp.Diff(wantErr, err, sameKind); diff != "" {
-				t.Errorf("error (-CheckDeadline +%s):\n%s", name, diff)
-			}
-			got, err = decode(before)
-			if err != nil {
-				t.Fatalf("before the deadline: %v", err)
-			}
-			if diff := cmp.Diff(p, got); diff != "" {
-				t.Errorf("placement (-Decode +%s):\n%s", name, diff)
-			}
-		})
-	}
-}
-
 // TestNewRejected_wrongTypeKeepsServer: a request of an unsupported type is
 // answered on the subject of the server its data names, when that id is
 // valid, and on _invalid otherwise.

@@ -117,37 +117,6 @@ func (p *Placement) CheckDeadline(now time.Time) error {
 	return decodeErr(ErrInvalidPayload, p.Origin(), "", ps)
 }
 
-// DecodeMessage is [Decode] followed by [Placement.CheckDeadline] with now:
-// a request whose deadline has passed fails as invalid_payload even when
-// the ledger knows it. New code should call Decode, look the request up,
-// and call CheckDeadline only for a request the ledger does not know.
-// Errors are *[DecodeError].
-func DecodeMessage(header map[string][]string, body []byte, now time.Time) (*Placement, error) {
-	p, err := Decode(header, body)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.CheckDeadline(now); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// DecodeRequestAt is [DecodeEvent] followed by [Placement.CheckDeadline]
-// with now. New code should call DecodeEvent, look the request up, and call
-// CheckDeadline only for a request the ledger does not know. Errors are
-// *[DecodeError].
-func DecodeRequestAt(e event.Event, now time.Time) (*Placement, error) {
-	p, err := DecodeEvent(e)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.CheckDeadline(now); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
 // trace returns the event's W3C trace context as [traceContext] keeps it.
 func trace(e event.Event) (parent, state string) {
 	ext := e.Extensions()

@@ -34,8 +34,7 @@
 // somewhere its sender did not mean. Whether the request's deadline has
 // passed is judged apart, by [Placement.CheckDeadline], and only for a
 // request the ledger does not know: a late redelivery of a request already
-// accepted is answered from its claim, not rejected. [DecodeMessage] and
-// [DecodeRequestAt] do both at once, for callers that have no ledger.
+// accepted is answered from its claim, not rejected.
 //
 // A failed decode is a *[DecodeError] naming the [RejectReason] that
 // answers it and holding, in its [Origin], whatever could be read of the

@@ -15,8 +15,12 @@ func ExampleNewAccepted() {
 	           "target": {"public_pool": true}}
 	}`)
 	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
-	p, err := events.DecodeMessage(nil, req, at)
+	p, err := events.Decode(nil, req)
 	if err != nil {
+		panic(err)
+	}
+	// A request the ledger does not know yet: its deadline is judged now.
+	if err := p.CheckDeadline(at); err != nil {
 		panic(err)
 	}
 	o := p.Origin()
@@ -61,11 +65,11 @@ func ExamplePlacement_CheckDeadline() {
 }
 
 func ExampleNewRejected() {
-	_, err := events.DecodeMessage(nil, []byte(`{
+	_, err := events.Decode(nil, []byte(`{
 	  "specversion": "1.0", "id": "req-43", "source": "/planner",
 	  "type": "dev.coldmove.placement.requested",
 	  "data": {"server_id": "0b9a3b1e-6f0c-4d3c-9c53-2b1f3f6a9e10", "target": {}}
-	}`), time.Now())
+	}`))
 	de := err.(*events.DecodeError)
 	e, err := events.NewRejected(de.Origin, de.Rejection(), time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC))
 	if err != nil {

@@ -40,7 +40,7 @@ func TestHandle_accepted(t *testing.T) {
 	}
 
 	// The ledger holds the job for poll, the claim and the server lock.
-	p, _ := events.DecodeMessage(nil, req, e.clock.Now())
+	p, _ := events.Decode(nil, req)
 	j, err := e.ledger.GetJob(t.Context(), o.JobID)
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +252,7 @@ func TestHandle_responseLost(t *testing.T) {
 	if calls, started := e.sim.MigrateCalls(srv), e.sim.Migrations(srv); calls != 1 || started != 1 {
 		t.Errorf("migrate calls %d, migrations started %d; want 1 and 1", calls, started)
 	}
-	p, _ := events.DecodeMessage(nil, req, e.clock.Now())
+	p, _ := events.Decode(nil, req)
 	j, err := e.ledger.GetJob(t.Context(), "watch-"+p.Key())
 	if err != nil || j.JobID != "" || j.ServerID != srv {
 		t.Errorf("watch job = %+v, %v", j, err)
@@ -330,7 +330,7 @@ func TestHandle_takeover(t *testing.T) {
 			e := newEnv(t)
 			srv := e.sim.AddServer(ecstest.ServerSpec{})
 			req := e.request(srv, events.HostTarget(e.host))
-			p, _ := events.DecodeMessage(nil, req, e.clock.Now())
+			p, _ := events.Decode(nil, req)
 
 			// A previous owner got this far, then died.
 			dead, err := ledger.Open(t.Context(), e.nats.JetStream(), ledger.DefaultConfig(),
