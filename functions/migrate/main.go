@@ -27,9 +27,10 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 // about is what -h says before listing the variables.
 const about = `migrate is coldmove's migrate function. It checks placement requests
 (dev.coldmove.placement.requested CloudEvents), submits the ECS cold
-migration once, records the job for the poll function and publishes
-accepted, or rejected (completed when the server already is in place), to
-NATS JetStream; poll publishes the job's outcome. Under AWS Lambda
+migration once (or, for a request with power steps, the stop of a running
+server first), records the job for the poll function and publishes accepted
+(progressed for a stop), or rejected (completed when the server already is
+in place), to NATS JetStream; poll publishes the job's outcome. Under AWS Lambda
 (AWS_LAMBDA_RUNTIME_API set) it takes a CloudEvent, an EventBridge envelope
 or an SQS batch; otherwise it consumes the request subject (and serves HTTP
 CloudEvents on COLDMOVE_HTTP_ADDR) until SIGTERM.`

@@ -26,9 +26,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // about is what -h says before listing the variables.
-const about = `poll tracks coldmove's outstanding ECS migration jobs to their outcomes. Each
-tick leases the due job records of the ledger, asks ECS how each job is doing
-and publishes dev.coldmove.placement.completed, failed or timedout to NATS
-JetStream, once per job. Under AWS Lambda (AWS_LAMBDA_RUNTIME_API set) it runs
-one tick per scheduled invocation; otherwise it ticks every
-COLDMOVE_POLL_INTERVAL until SIGTERM or SIGINT.`
+const about = `poll tracks coldmove's outstanding ECS jobs to their outcomes. Each tick lists
+the servers of the outstanding jobs (ListServersDetails, 100 a call), asks
+ShowJob about the jobs whose server settled or changed, sends the later calls
+of requests with power steps (the move once the stop is verified, the start
+once the move ended), and publishes dev.coldmove.placement.progressed,
+accepted, completed, failed or timedout to NATS JetStream, once each. Under AWS
+Lambda (AWS_LAMBDA_RUNTIME_API set) it runs one tick per scheduled invocation;
+otherwise it ticks every COLDMOVE_POLL_INTERVAL until SIGTERM or SIGINT.`
