@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -77,6 +78,11 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 	}
 }
 
+// signatureRE finds a request signature in an echoed Authorization header.
+var signatureRE = regexp.MustCompile(`Signature=[0-9a-fA-F]{8,}`)
+
+// TestCredentialsNeverInErrors: neither a credential nor a request's
+// signature reaches an error, however the answer echoes the request.
 func TestCredentialsNeverInErrors(t *testing.T) {
 	t.Parallel()
 	// A hostile or chatty gateway that echoes the request's headers (the
@@ -131,6 +137,9 @@ func TestCredentialsNeverInErrors(t *testing.T) {
 				}
 				assertNoSecret(t, "error", err.Error())
 				assertNoSecret(t, "error %+v", fmt.Sprintf("%+v", err))
+				if sig := signatureRE.FindString(err.Error()); sig != "" {
+					t.Errorf("error hands on a request signature: %s", sig)
+				}
 				if ae, ok := errors.AsType[*APIError](err); ok {
 					assertNoSecret(t, "APIError %#v", fmt.Sprintf("%#v", *ae))
 				}

@@ -212,6 +212,11 @@ func TestHTTPReceiver_inFlightCap(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "1" || a.Reason != "busy" {
 		t.Errorf("over the cap: HTTP %d %+v, Retry-After %q", resp.StatusCode, a, resp.Header.Get("Retry-After"))
 	}
+	// The connection is not kept: a body still trickling in would hold it
+	// until the read timeout.
+	if !resp.Close {
+		t.Error("over the cap: the connection is kept open")
+	}
 	<-rc.inflight
 	if resp, _, _ := post(t, ts.URL, e.request(srv, events.HostTarget(e.host)), nil); resp.StatusCode != http.StatusAccepted {
 		t.Errorf("with a slot free: HTTP %d", resp.StatusCode)

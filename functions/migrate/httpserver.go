@@ -133,6 +133,9 @@ func (rc *httpReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case rc.inflight <- struct{}{}:
 		defer func() { <-rc.inflight }()
 	default:
+		// Closed at once: a body still trickling in would otherwise hold
+		// the connection until the read timeout.
+		w.Header().Set("Connection", "close")
 		writeJSON(w, http.StatusServiceUnavailable, httpAnswer{Status: StatusRetry, Reason: "busy"}, time.Second)
 		return
 	}
