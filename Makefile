@@ -60,10 +60,12 @@ build-PollFunction:
 ## soak: the crash and NATS-trouble harnesses in their long forms
 ## (COLDMOVE_SOAK=1): every crash point of migrate and poll under a dozen
 ## seeds with more requests, the cluster's leader killed at every step of a
-## tick, more publish-timeout seeds, with the race detector; a few minutes.
-## `make test` runs their short forms. Replay seeds with COLDMOVE_SEEDS=3,7.
+## tick, more publish-timeout seeds, with the race detector. One package at
+## a time (the end-to-end time bounds assume the machine is theirs): about
+## half an hour on 2 cores. `make test` runs their short forms. Replay seeds
+## with COLDMOVE_SEEDS=3,7; SOAKFLAGS=-v prints each harness's figures.
 soak:
-	COLDMOVE_SOAK=1 $(GO) test -race -run 'Crash|Trouble|Soak' -count=1 -timeout 30m ./functions/... ./e2e/...
+	COLDMOVE_SOAK=1 $(GO) test -race -p 1 -run 'Crash|Trouble|Soak' -count=1 -timeout 60m $(SOAKFLAGS) ./functions/... ./e2e/...
 
 ## fuzz: every fuzz target for FUZZTIME each.
 fuzz:

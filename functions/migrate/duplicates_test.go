@@ -95,13 +95,37 @@ func TestSoak_concurrentDuplicatesThroughEveryAdapter(t *testing.T) {
 		reqs = append(reqs, r)
 	}
 
+	// unsettled holds the deliveries a sender gave up retrying for now;
+	// they are sent again at the end, as a queue keeps a message.
+	type delivery struct {
+		k          int
+		id, server string
+		body       []byte
+	}
 	var unsettledMu sync.Mutex
-	unsettled := map[string]bool{}
+	var unsettled []delivery
 	var delivered [5]atomic.Int64
 	var redelivered atomic.Int64
 	var wg sync.WaitGroup
 	var sqsMu sync.Mutex
 	var sqsPending []sqsRecord
+	// deliver sends a request once through adapter k (not SQS): true when
+	// the adapter settled it, false when it asks for a retry.
+	deliver := func(k int, server string, body []byte) bool {
+		switch k {
+		case 0: // NATS: the consumer redelivers by itself
+			_, err := e.nats.JetStream().Publish(t.Context(), events.RequestSubject(events.DefaultPrefix, server), body)
+			return err == nil
+		case 1:
+			return postSettled(t, ts.URL, body)
+		case 2:
+			_, err := a.Invoke(t.Context(), body)
+			return err == nil
+		default:
+			_, err := a.Invoke(t.Context(), eventBridge(body))
+			return err == nil
+		}
+	}
 	for _, r := range reqs {
 		for range dup {
 			k := rng.IntN(5)
@@ -110,6 +134,20 @@ func TestSoak_concurrentDuplicatesThroughEveryAdapter(t *testing.T) {
 			wg.Go(func() {
 				drng := rand.New(rand.NewPCG(seed, 1))
 				body := r.body
+				if k == 4 {
+					// Batch this record with up to nine others that wait,
+					// as a queue does; what fails goes back to the queue,
+					// drained at the end.
+					sqsMu.Lock()
+					sqsPending = append(sqsPending, sqsRecord{id: fmt.Sprintf("%s-%d", r.id, drng.Uint64()), body: body})
+					batch := takeBatch(&sqsPending)
+					sqsMu.Unlock()
+					failed := sendBatch(t, a, batch)
+					sqsMu.Lock()
+					sqsPending = append(sqsPending, failed...)
+					sqsMu.Unlock()
+					return
+				}
 				for attempt := range 200 {
 					if attempt > 0 {
 						redelivered.Add(1)
@@ -117,63 +155,39 @@ func TestSoak_concurrentDuplicatesThroughEveryAdapter(t *testing.T) {
 						d := min(10*time.Millisecond<<min(attempt, 4), 100*time.Millisecond)
 						time.Sleep(d/2 + time.Duration(drng.Int64N(int64(d/2))))
 					}
-					var settled bool
-					switch k {
-					case 0: // NATS: the consumer redelivers by itself
-						_, err := e.nats.JetStream().Publish(t.Context(), events.RequestSubject(events.DefaultPrefix, r.server), body)
-						settled = err == nil
-					case 1:
-						settled = postSettled(t, ts.URL, body)
-					case 2:
-						_, err := a.Invoke(t.Context(), body)
-						settled = err == nil
-					case 3:
-						_, err := a.Invoke(t.Context(), eventBridge(body))
-						settled = err == nil
-					case 4:
-						// Batch this record with up to nine others that
-						// wait, as a queue does; what fails goes back to
-						// the queue, drained at the end.
-						sqsMu.Lock()
-						sqsPending = append(sqsPending, sqsRecord{id: fmt.Sprintf("%s-%d", r.id, drng.Uint64()), body: body})
-						batch := takeBatch(&sqsPending)
-						sqsMu.Unlock()
-						failed := sendBatch(t, a, batch)
-						sqsMu.Lock()
-						sqsPending = append(sqsPending, failed...)
-						sqsMu.Unlock()
-						return
-					}
-					if settled {
+					if deliver(k, r.server, body) {
 						return
 					}
 				}
 				unsettledMu.Lock()
-				unsettled[r.id] = true
+				unsettled = append(unsettled, delivery{k: k, id: r.id, server: r.server, body: body})
 				unsettledMu.Unlock()
 			})
 		}
 	}
 	wg.Wait()
-	// SQS records that came back, received again until none does. A
-	// handler whose ledger writes timed out under the load may have left
-	// its claim in progress without being able to give it back: as after a
-	// crash, it is taken over once stale, so when records keep failing the
-	// clock moves past the staleness once (the ledger's own rule).
-	var staleAdvanced int
-	for receive := 0; len(sqsPending) > 0; receive++ {
-		if receive == 50 && staleAdvanced == 0 {
-			staleAdvanced = len(sqsPending)
-			t.Logf("%d SQS records still failing after 50 receives: the clock moves past the claim staleness", staleAdvanced)
+	// SQS records that came back, received again, and deliveries whose
+	// senders gave up for now, sent again, until none is left. A handler
+	// whose ledger writes timed out under the load may have left its claim
+	// in progress without being able to give it back: as after a crash, it
+	// is taken over once stale, so when deliveries keep failing the clock
+	// moves past the staleness once (the ledger's own rule).
+	for round := 0; len(sqsPending)+len(unsettled) > 0; round++ {
+		if round == 50 {
+			t.Logf("%d SQS records and %d deliveries still failing after 50 rounds: the clock moves past the claim staleness",
+				len(sqsPending), len(unsettled))
 			e.clock.Advance(ledger.DefaultConfig().ClaimStaleAfter + time.Second)
 		}
-		if receive == 100 {
+		if round == 100 {
 			snap := e.Snapshot()
 			for _, r := range sqsPending[:min(len(sqsPending), 5)] {
 				p, _ := events.ParseStructured(r.body)
 				t.Errorf("SQS record of request %s still failing; its claim: %+v", p.ID(), snap.Claim(stackSource, p.ID()))
 			}
-			t.Fatalf("%d SQS records still failing", len(sqsPending))
+			for _, d := range unsettled[:min(len(unsettled), 5)] {
+				t.Errorf("request %s: a delivery never settled; its claim: %+v", d.id, snap.Claim(stackSource, d.id))
+			}
+			t.Fatalf("%d SQS records and %d deliveries still failing", len(sqsPending), len(unsettled))
 		}
 		var failed []sqsRecord
 		for len(sqsPending) > 0 {
@@ -182,16 +196,17 @@ func TestSoak_concurrentDuplicatesThroughEveryAdapter(t *testing.T) {
 			failed = append(failed, sendBatch(t, a, batch)...)
 		}
 		sqsPending = failed
+		var still []delivery
+		for _, d := range unsettled {
+			redelivered.Add(1)
+			if !deliver(d.k, d.server, d.body) {
+				still = append(still, d)
+			}
+		}
+		unsettled = still
 		time.Sleep(10 * time.Millisecond)
 	}
 	waitConsumerIdle(t, e)
-	if len(unsettled) > 0 {
-		snap := e.Snapshot()
-		for id := range unsettled {
-			c := snap.Claim(stackSource, id)
-			t.Errorf("request %s: a delivery never settled; its claim: %+v", id, c)
-		}
-	}
 
 	accepted, terminal := map[string]int{}, map[string]int{}
 	for _, p := range e.Outcomes() {
