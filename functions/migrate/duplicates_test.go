@@ -219,10 +219,23 @@ func TestSoak_concurrentDuplicatesThroughEveryAdapter(t *testing.T) {
 		}
 	}
 	snap := e.Snapshot()
-	calls := 0
+	calls, watched := 0, 0
 	for _, r := range reqs {
 		migrate := e.sim.MigrateCalls(r.server)
 		calls += migrate
+		c := snap.Claim(stackSource, r.id)
+		if r.kind == "stopped" && c != nil && c.JobUnknown {
+			// A claim left submitting by a handler whose writes timed
+			// out, taken over once stale: the call may have been sent,
+			// so it is never sent again and poll follows the server
+			// (a watch record), with no accepted event.
+			watched++
+			if migrate > 1 || accepted[r.id] != 0 || terminal[r.id] != 0 || snap.Job(ledger.WatchRecordID(c.RequestKey)) == nil {
+				t.Errorf("stopped request %s taken over unknown: %d migrate calls, %d accepted, %d terminal events, watch record %v; want ≤ 1, 0, 0, one",
+					r.id, migrate, accepted[r.id], terminal[r.id], snap.Job(ledger.WatchRecordID(c.RequestKey)) != nil)
+			}
+			continue
+		}
 		wantCalls, wantAccepted, wantTerminal := 0, 0, 1
 		if r.kind == "stopped" {
 			wantCalls, wantAccepted, wantTerminal = 1, 1, 0 // poll ends it
@@ -231,12 +244,12 @@ func TestSoak_concurrentDuplicatesThroughEveryAdapter(t *testing.T) {
 			t.Errorf("%s request %s: %d migrate calls, %d accepted, %d terminal events; want %d, %d, %d",
 				r.kind, r.id, migrate, accepted[r.id], terminal[r.id], wantCalls, wantAccepted, wantTerminal)
 		}
-		if r.kind == "stopped" {
-			c := snap.Claim(stackSource, r.id)
-			if c == nil || c.JobID == "" || snap.Job(c.JobID) == nil {
-				t.Errorf("request %s: claim %+v without its job record", r.id, c)
-			}
+		if r.kind == "stopped" && (c == nil || c.JobID == "" || snap.Job(c.JobID) == nil) {
+			t.Errorf("request %s: claim %+v without its job record", r.id, c)
 		}
+	}
+	if watched > 0 {
+		t.Logf("%d stopped requests were taken over with their call's outcome unknown, and are followed by the server", watched)
 	}
 	var by []string
 	total := int64(0)

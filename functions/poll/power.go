@@ -188,6 +188,13 @@ func (p *Poller) powerStart(ctx, apiCtx context.Context, j *ledger.Job, r *resul
 	case completed:
 		ps.Restarted = true
 		ps.Announce = append(ps.Announce, string(events.StepStarted))
+		// Recorded before it is announced, as every call is: a poller
+		// that stops after announcing "started" leaves a record that
+		// knows it, whatever the next poller can still verify.
+		if err := p.led.Update(ctx, j); err != nil {
+			p.lost(ctx, err, r)
+			return
+		}
 		p.announce(ctx, j)
 		p.finishPower(ctx, j, verdict{}, r)
 	case failed:

@@ -459,15 +459,22 @@ func startUnsent(r *powerCrashRequest, end powerEnd, starts int) bool {
 func TestCrash_pollPowerAnnouncedCall(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
-		skip     int64 // announcements before the one the poller stops after
-		failMove bool
-		want     []string
+		skip         int64 // announcements before the one the poller stops after
+		failMove     bool
+		troubleAfter bool // the API fails every call once the poller stopped, and the clock passes the deadline
+		want         []string
 	}{
 		"after accepted": {skip: 1,
 			want: []string{"progressed/stopped", "accepted", "progressed/start_submitted", "progressed/started", "completed"}},
 		"after accepted, the move fails": {skip: 1, failMove: true,
 			want: []string{"progressed/stopped", "accepted", "progressed/start_submitted", "progressed/started", "failed/job_failed"}},
 		"after start_submitted": {skip: 2,
+			want: []string{"progressed/stopped", "accepted", "progressed/start_submitted", "progressed/started", "completed"}},
+		// The start seen done and announced; then the API fails every
+		// read until past the deadline: the next poller cannot verify the
+		// start again, and the terminal event must still say what the
+		// stream announced (the record knew it before the announcement).
+		"after started, then no answer until the deadline": {skip: 3, troubleAfter: true,
 			want: []string{"progressed/stopped", "accepted", "progressed/start_submitted", "progressed/started", "completed"}},
 	}
 	for name, tc := range tests {
@@ -486,6 +493,7 @@ func TestCrash_pollPowerAnnouncedCall(t *testing.T) {
 			proc.p.crash = proc.at
 			fresh, _ := e.poller("poll-fresh")
 			var evs []published
+			troubled := false
 			for round := 0; ; round++ {
 				if round == 200 {
 					t.Fatalf("not ended after %d rounds: %v", round, kinds(t, evs))
@@ -493,6 +501,11 @@ func TestCrash_pollPowerAnnouncedCall(t *testing.T) {
 				p := proc.p
 				if proc.dead.Load() {
 					p = fresh
+					if tc.troubleAfter && !troubled {
+						troubled = true
+						e.sim.InjectNext(ecstest.OpAny, 1_000_000, ecstest.ServerError(503))
+						e.clock.Advance(2 * time.Hour)
+					}
 				}
 				mustTick(t, t.Context(), p)
 				evs = e.ByRequest()[r.Key].All()
@@ -514,6 +527,9 @@ func TestCrash_pollPowerAnnouncedCall(t *testing.T) {
 			}](t, re.Terminal[0].Event)
 			accepted := data[events.Accepted](t, re.Accepted[0].Event)
 			started := data[events.Progressed](t, re.Steps(t)[events.StepStartSubmitted][0].Event)
+			if !last.Power.Restarted {
+				t.Errorf("terminal event: power.restarted false, after progressed/started was announced")
+			}
 			if last.JobID != accepted.JobID || last.Power.StartJobID != started.JobID {
 				t.Errorf("terminal event: job %q, start job %q; announced: move %q, start %q",
 					last.JobID, last.Power.StartJobID, accepted.JobID, started.JobID)
