@@ -62,7 +62,7 @@ build-PollFunction:
 ## seeds with more requests, the cluster's leader killed at every step of a
 ## tick, more publish-timeout seeds, with the race detector. One package at
 ## a time (the end-to-end time bounds assume the machine is theirs): about
-## half an hour on 2 cores. `make test` runs their short forms. Replay seeds
+## 16 minutes on 2 cores. `make test` runs their short forms. Replay seeds
 ## with COLDMOVE_SEEDS=3,7; SOAKFLAGS=-v prints each harness's figures.
 soak:
 	COLDMOVE_SOAK=1 $(GO) test -race -p 1 -run 'Crash|Trouble|Soak' -count=1 -timeout 60m $(SOAKFLAGS) ./functions/... ./e2e/...
