@@ -289,8 +289,8 @@ func FuzzSQSAttributes(f *testing.F) {
 		payload, err := json.Marshal(awsevents.SQSEvent{Records: []awsevents.SQSMessage{{
 			MessageId: "m0", Body: string(body), MessageAttributes: attributeLines(attrs), EventSource: "aws:sqs", EventSourceARN: arn,
 		}}})
-		if err != nil {
-			t.Skip(err)
+		if err != nil { // strings always marshal: a broken test
+			t.Fatal(err)
 		}
 		var sent awsevents.SQSEvent // the record as Lambda hands it over
 		if err := json.Unmarshal(payload, &sent); err != nil {
