@@ -89,39 +89,6 @@ func (p *Poller) powerStop(ctx, apiCtx context.Context, j *ledger.Job, r *result
 	}
 }
 
-// decideStop asks ECS how the stop is doing: completed when the server is
-// verified stopped, failed when the stop job failed or the server is gone.
-func (p *Poller) decideStop(ctx context.Context, j *ledger.Job, sg sight) verdict {
-	status := "stop: server not seen"
-	if j.JobID != "" {
-		job, err := p.ecs.ShowJob(ctx, j.Region, j.ProjectID, j.JobID)
-		switch {
-		case errors.Is(err, ecsclient.ErrJobNotFound):
-			// Purged or never known: the server says whether it stopped.
-		case err != nil:
-			return trouble(err, j.LastStatus)
-		case job.Status == ecsclient.JobFail:
-			f := jobFailure(job)
-			f.Message = "the stop " + f.Message[len("job "):] + "; nothing was migrated"
-			return verdict{kind: failed, status: string(job.Status), failure: f}
-		case job.Status != ecsclient.JobSuccess:
-			return verdict{kind: keepPolling, status: "stop " + string(job.Status)}
-		}
-	}
-	srv, err := p.server(ctx, j, sg)
-	switch {
-	case errors.Is(err, ecsclient.ErrServerNotFound):
-		return verdict{kind: failed, status: status, failure: serverGone(j)}
-	case err != nil:
-		return trouble(err, j.LastStatus)
-	}
-	status = "stop: server " + srv.State()
-	if srv.Status == "SHUTOFF" && !srv.Busy() {
-		return verdict{kind: completed, status: status}
-	}
-	return verdict{kind: keepPolling, status: status}
-}
-
 // powerMove follows the move, as for any request; once it ended, the start
 // follows when coldmove stopped the server and a restart was asked.
 func (p *Poller) powerMove(ctx, apiCtx context.Context, j *ledger.Job, r *result) {
@@ -212,9 +179,24 @@ func (p *Poller) powerStart(ctx, apiCtx context.Context, j *ledger.Job, r *resul
 	}
 }
 
+// decideStop asks ECS how the stop is doing: completed when the server is
+// verified stopped, failed when the stop job failed or the server is gone.
+func (p *Poller) decideStop(ctx context.Context, j *ledger.Job, sg sight) verdict {
+	return p.decidePower(ctx, j, sg, "stop", "SHUTOFF", "; nothing was migrated")
+}
+
 // decideStart asks ECS how the start is doing: completed when the server
-// is verified running, failed when the start job failed.
+// is verified running, failed when the start job failed or the server is
+// gone.
 func (p *Poller) decideStart(ctx context.Context, j *ledger.Job, sg sight) verdict {
+	return p.decidePower(ctx, j, sg, "start", "ACTIVE", "")
+}
+
+// decidePower asks ECS how a power call (what: "stop" or "start") is
+// doing. Its job, when known, says whether it failed or still runs (a job
+// purged or never known leaves it to the server); the server then says
+// whether it is done: in status want and idle.
+func (p *Poller) decidePower(ctx context.Context, j *ledger.Job, sg sight, what, want, failNote string) verdict {
 	if j.JobID != "" {
 		job, err := p.ecs.ShowJob(ctx, j.Region, j.ProjectID, j.JobID)
 		switch {
@@ -223,21 +205,21 @@ func (p *Poller) decideStart(ctx context.Context, j *ledger.Job, sg sight) verdi
 			return trouble(err, j.LastStatus)
 		case job.Status == ecsclient.JobFail:
 			f := jobFailure(job)
-			f.Message = "the start " + f.Message[len("job "):]
+			f.Message = "the " + what + " " + f.Message[len("job "):] + failNote
 			return verdict{kind: failed, status: string(job.Status), failure: f}
 		case job.Status != ecsclient.JobSuccess:
-			return verdict{kind: keepPolling, status: "start " + string(job.Status)}
+			return verdict{kind: keepPolling, status: what + " " + string(job.Status)}
 		}
 	}
 	srv, err := p.server(ctx, j, sg)
 	switch {
 	case errors.Is(err, ecsclient.ErrServerNotFound):
-		return verdict{kind: failed, status: "server not found", failure: serverGone(j)}
+		return verdict{kind: failed, status: what + ": server not found", failure: serverGone(j)}
 	case err != nil:
 		return trouble(err, j.LastStatus)
 	}
-	status := "start: server " + srv.State()
-	if srv.Status == "ACTIVE" && !srv.Busy() {
+	status := what + ": server " + srv.State()
+	if srv.Status == want && !srv.Busy() {
 		return verdict{kind: completed, status: status}
 	}
 	return verdict{kind: keepPolling, status: status}
