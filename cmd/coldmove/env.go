@@ -69,6 +69,22 @@ func loadShared(io stdio, fs *flags) (*config.Shared, int, bool) {
 	return &sh, 0, false
 }
 
+// openBus reads the shared configuration and connects, as every command
+// that talks to NATS starts: ok false means the command ends with code,
+// what went wrong already said on io.err. The caller closes the bus.
+func openBus(ctx context.Context, io stdio, fs *flags) (sh *config.Shared, b *bus.Bus, code int, ok bool) {
+	sh, code, done := loadShared(io, fs)
+	if done {
+		return nil, nil, code, false
+	}
+	b, err := connect(ctx, sh)
+	if err != nil {
+		fmt.Fprintf(io.err, "%s: %v\n", fs.Name(), err)
+		return nil, nil, exitError, false
+	}
+	return sh, b, 0, true
+}
+
 // connect opens NATS as the configuration says, saying what to do when it
 // cannot, and makes sure the stream exists (created as the functions
 // create it when they have not run yet; an existing one is left alone).

@@ -61,14 +61,9 @@ func runRequest(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "coldmove request: %v\n", readable(err))
 		return exitUsage
 	}
-	sh, code, done := loadShared(io, fs)
-	if done {
+	sh, b, code, ok := openBus(ctx, io, fs)
+	if !ok {
 		return code
-	}
-	b, err := connect(ctx, sh)
-	if err != nil {
-		fmt.Fprintf(io.err, "coldmove request: %v\n", err)
-		return exitError
 	}
 	defer b.Close(context.WithoutCancel(ctx))
 

@@ -39,14 +39,9 @@ func runStatus(ctx context.Context, args []string, io stdio) int {
 	if code, done := fs.parse(args); done {
 		return code
 	}
-	sh, code, done := loadShared(io, fs)
-	if done {
+	sh, b, code, ok := openBus(ctx, io, fs)
+	if !ok {
 		return code
-	}
-	b, err := connect(ctx, sh)
-	if err != nil {
-		fmt.Fprintf(io.err, "coldmove status: %v\n", err)
-		return exitError
 	}
 	defer b.Close(context.WithoutCancel(ctx))
 	l, err := openLedger(ctx, b, sh)

@@ -31,14 +31,9 @@ func runWatch(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "coldmove watch: --server %q must be %s\n", *server, ids.Server.Rule())
 		return exitUsage
 	}
-	sh, code, done := loadShared(io, fs)
-	if done {
+	sh, b, code, ok := openBus(ctx, io, fs)
+	if !ok {
 		return code
-	}
-	b, err := connect(ctx, sh)
-	if err != nil {
-		fmt.Fprintf(io.err, "coldmove watch: %v\n", err)
-		return exitError
 	}
 	defer b.Close(context.WithoutCancel(ctx))
 	fol, err := openFollower(ctx, b, placementSubjects(sh.Bus.SubjectPrefix, *server), *all)
