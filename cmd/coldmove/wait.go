@@ -63,25 +63,33 @@ func (w *waiter) wait(ctx context.Context, fol *follower, asJSON bool) int {
 	defer tick.Stop()
 	st := status{step: "requested"}
 	w.show(st)
+	// take shows an event of the request; true with the exit code once it
+	// is the terminal one.
+	take := func(it item) (int, bool) {
+		st.step = kind(it.Event.Type())
+		if it.Data.Step != "" {
+			st.step = it.Data.Step
+		}
+		if it.Data.JobID != "" {
+			st.jobID = it.Data.JobID
+		}
+		hint.Stop()
+		if !w.live {
+			fmt.Fprintln(w.io.err, line(it, false, nil))
+		}
+		if it.terminal() {
+			w.clear()
+			return w.report(it, asJSON), true
+		}
+		w.show(st)
+		return 0, false
+	}
 	for {
 		select {
 		case it := <-found:
-			st.step = kind(it.Event.Type())
-			if it.Data.Step != "" {
-				st.step = it.Data.Step
+			if code, end := take(it); end {
+				return code
 			}
-			if it.Data.JobID != "" {
-				st.jobID = it.Data.JobID
-			}
-			hint.Stop()
-			if !w.live {
-				fmt.Fprintln(w.io.err, line(it, false, nil))
-			}
-			if it.terminal() {
-				w.clear()
-				return w.report(it, asJSON)
-			}
-			w.show(st)
 		case <-tick.C:
 			if st.jobID != "" {
 				if j, err := w.jobs.GetJob(ctx, st.jobID); err == nil {
@@ -97,6 +105,14 @@ func (w *waiter) wait(ctx context.Context, fol *follower, asJSON bool) int {
 			fmt.Fprintf(w.io.err, "no answer after %s: is the migrate function running? ('coldmove status' shows the ledger; 'coldmove watch' the stream)\n",
 				quiet)
 		case err := <-done:
+			// The follower ends after handing the terminal event over, and
+			// select picks at random among what is ready: take what it
+			// handed over first.
+			for len(found) > 0 {
+				if code, end := take(<-found); end {
+					return code
+				}
+			}
 			w.clear()
 			if errors.Is(err, context.Canceled) {
 				fmt.Fprintf(w.io.err, "stopped waiting; request %s goes on ('coldmove watch --request %s' follows it)\n", w.id, w.id)
